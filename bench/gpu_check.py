@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Helpers of tools/gpu-check (the one GPU check run on a lent H200): architecture samples, the
+CPU-vs-CUDA agreement, GoogleTest and throughput statistics, and the final summary table.
+
+Data: `naswot score --format jsonl` records ({index, arch, score, status, n_units, seconds}; score
+is a number or "-inf"), GoogleTest's --gtest_output=json file, and the stage table the bash script
+writes (stages.tsv: name, status, seconds, note). Each subcommand writes its statistics as one JSON
+object into the work folder; `summary` merges them into summary.json and prints the table last.
+Why Python: the device's python3 is always there (it holds PyTorch); no numpy is needed here.
+Standard library only, so it also runs with a bare python3 on a machine without torch.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import random
+import statistics
+import sys
+
+NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+NB201_SIZE = 15625
+AGREE_SAMPLE_SEED = 16      # the 11 seeded indices of the agreement sample
+AGREE_RANDOM = 11
+STRICT_RTOL = 1e-6          # "within 1e-6": counted and reported
+AGREE_RTOL = 1e-4           # CPU vs CUDA and PyTorch vs naswot: stage fails above this
+THROUGHPUT_SEED = 2000
+
+
+def uniform_arch(op: str) -> str:
+    return f"|{op}~0|+|{op}~0|{op}~1|+|{op}~0|{op}~1|{op}~2|"
+
+
+def as_float(score) -> float:
+    if isinstance(score, str):
+        return {"-inf": -math.inf, "inf": math.inf}.get(score, math.nan)
+    return float(score)
+
+
+def rel_diff(a: float, b: float) -> float:
+    """|a - b| / max(1, |a|); 0 when both are -inf (singular), inf when only one is finite."""
+    if math.isinf(a) or math.isinf(b) or math.isnan(a) or math.isnan(b):
+        return 0.0 if (a == b and not math.isnan(a)) else math.inf
+    return abs(a - b) / max(1.0, abs(a))
+
+
+def load_jsonl(path: str) -> list[dict]:
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass  # a record cut off by a timeout
+    return out
+
+
+def write_json(path: str, obj) -> None:
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=1, allow_nan=True)
+        f.write("\n")
+
+
+def cmd_samples(a) -> int:
+    """The agreement sample (5 uniform archs + 11 seeded indices) and the throughput sample."""
+    with open(a.agreement, "w") as f:
+        f.write("# gpu-check agreement sample: the five uniform cells, then seeded indices\n")
+        for op in NB201_OPS:
+            f.write(uniform_arch(op) + "\n")
+        for i in random.Random(AGREE_SAMPLE_SEED).sample(range(NB201_SIZE), AGREE_RANDOM):
+            f.write(f"{i}\n")
+    with open(a.throughput, "w") as f:
+        f.write(f"# gpu-check throughput sample: {a.count} NB-201 indices, random.Random({THROUGHPUT_SEED})\n")
+        for i in random.Random(THROUGHPUT_SEED).sample(range(NB201_SIZE), a.count):
+            f.write(f"{i}\n")
+    return 0
+
+
+def cmd_agree(a) -> int:
+    cpu, cuda = load_jsonl(a.cpu), load_jsonl(a.cuda)
+    n = min(len(cpu), len(cuda))
+    rows, why = [], []
+    for c, g in zip(cpu, cuda):
+        sc, sg = as_float(c["score"]), as_float(g["score"])
+        row = {"index": c.get("index"), "arch": c["arch"], "cpu_score": c["score"], "cuda_score": g["score"],
+               "rel_diff": rel_diff(sc, sg), "cpu_n_units": c["n_units"], "cuda_n_units": g["n_units"],
+               "cpu_status": c["status"], "cuda_status": g["status"],
+               "cpu_seconds": c["seconds"], "cuda_seconds": g["seconds"]}
+        if c["arch"] != g["arch"]:
+            why.append(f"record order differs: {c['arch']} vs {g['arch']}")
+        rows.append(row)
+    with open(a.out, "w") as f:
+        for r in rows:
+            f.write(json.dumps({k: (str(v) if isinstance(v, float) and math.isinf(v) else v)
+                                for k, v in r.items()}) + "\n")
+    units_eq = sum(r["cpu_n_units"] == r["cuda_n_units"] for r in rows)
+    sing_eq = sum((r["cpu_status"] == "singular") == (r["cuda_status"] == "singular") for r in rows)
+    within = sum(r["rel_diff"] <= STRICT_RTOL for r in rows)
+    max_rel = max((r["rel_diff"] for r in rows), default=math.nan)
+    if len(cpu) != a.expected or len(cuda) != a.expected:
+        why.append(f"records: cpu {len(cpu)}, cuda {len(cuda)}, expected {a.expected}")
+    if units_eq != n:
+        why.append(f"n_units differ in {n - units_eq} archs")
+    if sing_eq != n:
+        why.append(f"singular status differs in {n - sing_eq} archs")
+    if n and not max_rel <= AGREE_RTOL:
+        why.append(f"max rel diff {max_rel:.3g} > {AGREE_RTOL:g}")
+    stats = {"compared": n, "expected": a.expected, "n_units_equal": units_eq, "singular_agree": sing_eq,
+             "within_1e-6": within, "max_rel_diff": max_rel, "tolerance": AGREE_RTOL,
+             "cpu_seconds": sum(r["cpu_seconds"] for r in rows), "cuda_seconds": sum(r["cuda_seconds"] for r in rows),
+             "ok": not why, "why": "; ".join(why)}
+    write_json(a.stats, stats)
+    for r in sorted(rows, key=lambda r: -r["rel_diff"])[:5]:
+        print(f"  rel {r['rel_diff']:.2e}  cpu {r['cpu_score']}  cuda {r['cuda_score']}  "
+              f"units {r['cpu_n_units']}/{r['cuda_n_units']}  {r['arch']}")
+    print(f"  compared {n}/{a.expected}: n_units equal {units_eq}, singular agree {sing_eq}, "
+          f"within 1e-6 {within}, max rel diff {max_rel:.3g}" + (f"  FAIL: {stats['why']}" if why else ""))
+    return 0 if not why else 1
+
+
+def cmd_gtest(a) -> int:
+    """Counts from --gtest_output=json; falls back to the text log when the JSON is missing."""
+    stats = {"passed": 0, "failed": 0, "skipped": 0, "failed_names": [], "source": "json"}
+    if os.path.exists(a.json):
+        with open(a.json) as f:
+            doc = json.load(f)
+        for suite in doc.get("testsuites", []):
+            for t in suite.get("testsuite", []):
+                name = f"{suite['name']}.{t['name']}"
+                if t.get("failures"):
+                    stats["failed"] += 1
+                    stats["failed_names"].append(name)
+                elif t.get("result") == "SKIPPED":
+                    stats["skipped"] += 1
+                elif t.get("result", "COMPLETED") == "COMPLETED" and t.get("status", "RUN") == "RUN":
+                    stats["passed"] += 1
+    else:
+        stats["source"] = "log (no JSON: crashed or never ran)"
+        if os.path.exists(a.log):
+            for line in open(a.log, errors="replace"):
+                if line.startswith("[       OK ]"):
+                    stats["passed"] += 1
+                elif line.startswith("[  FAILED  ]") and "(" in line:
+                    stats["failed"] += 1
+                    stats["failed_names"].append(line.split()[3] if len(line.split()) > 3 else line.strip())
+                elif line.startswith("[  SKIPPED ]") and "(" in line:
+                    stats["skipped"] += 1
+    stats["failed_names"] = sorted(set(stats["failed_names"]))
+    write_json(a.stats, stats)
+    print(f"  passed {stats['passed']}, failed {stats['failed']}, skipped {stats['skipped']} ({stats['source']})")
+    for name in stats["failed_names"][:10]:
+        print(f"  FAILED {name}")
+    return 0
+
+
+def cmd_throughput(a) -> int:
+    recs = load_jsonl(a.jsonl)
+    secs = [float(r["seconds"]) for r in recs]
+    n = len(recs)
+    stats = {"records": n, "expected": a.expected, "wall_s": a.wall, "rc": a.rc,
+             "sum_record_s": sum(secs), "median_record_s": statistics.median(secs) if secs else math.nan,
+             "archs_per_s_wall": n / a.wall if n and a.wall > 0 else math.nan,
+             "archs_per_s_records": n / sum(secs) if secs and sum(secs) > 0 else math.nan,
+             "bad_status": sum(r.get("status") not in ("ok", "singular") for r in recs)}
+    rate = stats["archs_per_s_wall"]
+    stats["full_space_s"] = NB201_SIZE / rate if rate == rate and rate > 0 else math.nan
+    stats["ok"] = a.rc == 0 and n == a.expected and stats["bad_status"] == 0
+    write_json(a.stats, stats)
+    print(f"  {n}/{a.expected} records in {a.wall:.1f} s wall (rc {a.rc}): {rate:.1f} archs/s wall, "
+          f"{stats['archs_per_s_records']:.1f} archs/s by record seconds (median {stats['median_record_s'] * 1e3:.2f} ms); "
+          f"full NB-201 space ~{stats['full_space_s']:.0f} s")
+    return 0 if stats["ok"] else 1
+
+
+def _load(path: str) -> dict:
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def _fmt(v, spec: str = ".3g") -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return format(v, spec) if isinstance(v, (int, float)) else str(v)
+
+
+def cmd_summary(a) -> int:
+    w = a.work
+    env = _load(os.path.join(w, "env.json"))
+    stages = []
+    if os.path.exists(os.path.join(w, "stages.tsv")):
+        for line in open(os.path.join(w, "stages.tsv")):
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 3:
+                stages.append({"stage": parts[0], "status": parts[1], "seconds": float(parts[2]),
+                               "note": parts[3] if len(parts) > 3 else ""})
+    agree, ref = _load(os.path.join(w, "agreement.json")), _load(os.path.join(w, "reference.json"))
+    thr, tests = _load(os.path.join(w, "throughput.json")), _load(os.path.join(w, "cuda_tests.json"))
+    naswot_rate = thr.get("archs_per_s_wall")
+    rate_source = "throughput (wall)"
+    if not naswot_rate or naswot_rate != naswot_rate:
+        naswot_rate, rate_source = ref.get("naswot_archs_per_s_records"), "reference stage (record seconds)"
+    py_rate = ref.get("pytorch_archs_per_s")
+    ratio = naswot_rate / py_rate if naswot_rate and py_rate and naswot_rate == naswot_rate else None
+    summary = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        **env, "stages": stages,
+        "cuda_tests": tests,
+        "cpu_cuda": {k: agree.get(k) for k in ("compared", "n_units_equal", "singular_agree", "within_1e-6",
+                                               "max_rel_diff", "tolerance", "why")},
+        "flipped_bit_rate": a.flip or "not measured",
+        "pytorch": {k: ref.get(k) for k in ("archs", "max_rel_diff", "max_rel_diff_cpu", "n_units_equal",
+                                            "pytorch_archs_per_s", "pytorch_protocol_s_median", "why")},
+        "throughput": thr,
+        "naswot_archs_per_s": naswot_rate, "naswot_rate_source": rate_source,
+        "pytorch_archs_per_s": py_rate, "speedup_vs_pytorch": ratio, "speedup_goal": 300,
+        "full_space_s": thr.get("full_space_s"),
+    }
+    write_json(a.out, summary)
+    bad = [s for s in stages if s["status"] != "PASS"]
+    print("=" * 78)
+    print(f"GPU CHECK SUMMARY  {summary['date']}  git {env.get('git', '-')}")
+    print(f"GPU {env.get('gpu', '-')} | driver {env.get('driver', '-')} | CUDA {env.get('cuda', '-')} | "
+          f"cuDNN {env.get('cudnn', '-')} | torch {env.get('torch', '-')}")
+    print(f"{'stage':<14}{'status':<7}{'seconds':>8}  note")
+    for s in stages:
+        print(f"{s['stage']:<14}{s['status']:<7}{s['seconds']:>8.1f}  {s['note'][:46]}")
+    print(f"cuda tests     : passed {_fmt(tests.get('passed'))}, failed {_fmt(tests.get('failed'))}, "
+          f"skipped {_fmt(tests.get('skipped'))}")
+    print(f"cpu vs cuda    : max rel diff {_fmt(agree.get('max_rel_diff'))}, within 1e-6 "
+          f"{_fmt(agree.get('within_1e-6'))}/{_fmt(agree.get('compared'))}, n_units equal "
+          f"{_fmt(agree.get('n_units_equal'))}, singular agree {_fmt(agree.get('singular_agree'))}; "
+          f"flipped bits: {summary['flipped_bit_rate']}")
+    print(f"pytorch vs cuda: max rel diff {_fmt(ref.get('max_rel_diff'))} over {_fmt(ref.get('archs'))} archs "
+          f"(vs cpu {_fmt(ref.get('max_rel_diff_cpu'))})")
+    print(f"speed          : naswot {_fmt(naswot_rate, '.1f')} archs/s [{rate_source}], pytorch "
+          f"{_fmt(py_rate, '.2f')} archs/s, ratio {_fmt(ratio, '.0f')}x (goal >= 300x); full space "
+          f"{_fmt(summary['full_space_s'], '.0f')} s")
+    print(f"RESULT: {'ALL PASS' if stages and not bad else 'NOT PASSED: ' + ', '.join(s['stage'] for s in bad)}"
+          f"  (details: {a.out})")
+    return 0 if stages and not bad else 1
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("samples")
+    p.add_argument("--agreement", required=True)
+    p.add_argument("--throughput", required=True)
+    p.add_argument("--count", type=int, default=2000)
+    p.set_defaults(fn=cmd_samples)
+    p = sub.add_parser("agree")
+    p.add_argument("cpu")
+    p.add_argument("cuda")
+    p.add_argument("--out", required=True)
+    p.add_argument("--stats", required=True)
+    p.add_argument("--expected", type=int, default=len(NB201_OPS) + AGREE_RANDOM)
+    p.set_defaults(fn=cmd_agree)
+    p = sub.add_parser("gtest")
+    p.add_argument("json")
+    p.add_argument("log")
+    p.add_argument("--stats", required=True)
+    p.set_defaults(fn=cmd_gtest)
+    p = sub.add_parser("throughput")
+    p.add_argument("jsonl")
+    p.add_argument("--wall", type=float, required=True)
+    p.add_argument("--rc", type=int, required=True)
+    p.add_argument("--expected", type=int, required=True)
+    p.add_argument("--stats", required=True)
+    p.set_defaults(fn=cmd_throughput)
+    p = sub.add_parser("summary")
+    p.add_argument("--work", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--flip", default="")
+    p.set_defaults(fn=cmd_summary)
+    a = ap.parse_args()
+    return a.fn(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+// BatchNorm statistics and apply (see batchnorm.cuh for the numerics).
+// Stats grid: blockIdx.y = a group of 32 channels (threadIdx.x = channel in the group, so a warp
+// reads 32 consecutive floats of one row), blockIdx.x * 8 + threadIdx.y strides over rows.
+// Scratch layout: double s1[blocks_x][channels], double s2[blocks_x][channels], then one
+// unsigned ticket per channel group.
+#include <algorithm>
+
+#include "kernels/cuda/batchnorm.cuh"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/device_info.cuh"
+
+namespace naswot::cuda {
+namespace {
+
+constexpr int kGroup = 32;            // channels per block (blockDim.x)
+constexpr int kRowThreads = 8;        // blockDim.y
+constexpr int kMinRowsPerThread = 16;
+constexpr int kMaxBlocksX = 256;
+constexpr int kApplyThreads = 256;
+
+int stats_blocks_x(int64_t rows) {
+  const int64_t wanted = (rows + kRowThreads * kMinRowsPerThread - 1) / (kRowThreads * kMinRowsPerThread);
+  return static_cast<int>(std::clamp<int64_t>(wanted, 1, kMaxBlocksX));
+}
+
+size_t align256(size_t bytes) { return (bytes + 255) / 256 * 256; }
+
+__device__ __forceinline__ float invstd_of(float var, float eps) {
+  // Double, correctly rounded, as cpu::batchnorm_apply: 1.0 / sqrt(double(var) + double(eps)).
+  return static_cast<float>(__ddiv_rn(1.0, __dsqrt_rn(__dadd_rn(static_cast<double>(var), static_cast<double>(eps)))));
+}
+
+__global__ void batchnorm_stats_kernel(const float* __restrict__ x, int64_t rows, int channels, float eps,
+                                       float* __restrict__ mean, float* __restrict__ var, float* __restrict__ invstd,
+                                       double* s1_part, double* s2_part, unsigned* tickets) {
+  const int c = static_cast<int>(blockIdx.y) * kGroup + static_cast<int>(threadIdx.x);
+  const bool valid = c < channels;
+  const double shift = valid ? static_cast<double>(x[c]) : 0.0;
+  double s1 = 0.0, s2 = 0.0;
+  if (valid) {
+    for (int64_t r = static_cast<int64_t>(blockIdx.x) * kRowThreads + threadIdx.y; r < rows;
+         r += static_cast<int64_t>(gridDim.x) * kRowThreads) {
+      const double d = static_cast<double>(x[r * channels + c]) - shift;
+      s1 += d;
+      s2 += d * d;
+    }
+  }
+  __shared__ double sh1[kRowThreads][kGroup];
+  __shared__ double sh2[kRowThreads][kGroup];
+  __shared__ bool is_last;
+  sh1[threadIdx.y][threadIdx.x] = s1;
+  sh2[threadIdx.y][threadIdx.x] = s2;
+  __syncthreads();
+  if (threadIdx.y == 0 && valid) {
+    double a = 0.0, b = 0.0;
+    for (int t = 0; t < kRowThreads; ++t) {
+      a += sh1[t][threadIdx.x];
+      b += sh2[t][threadIdx.x];
+    }
+    s1_part[static_cast<int64_t>(blockIdx.x) * channels + c] = a;
+    s2_part[static_cast<int64_t>(blockIdx.x) * channels + c] = b;
+  }
+  // Make this block's partials visible device-wide before taking a ticket.
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0 && threadIdx.y == 0) is_last = atomicAdd(tickets + blockIdx.y, 1u) == gridDim.x - 1;
+  __syncthreads();
+  if (!is_last) return;
+
+  if (threadIdx.y == 0 && valid) {
+    double a = 0.0, b = 0.0;
+    for (unsigned bx = 0; bx < gridDim.x; ++bx) {  // fixed block order: deterministic
+      a += __ldcg(s1_part + static_cast<int64_t>(bx) * channels + c);
+      b += __ldcg(s2_part + static_cast<int64_t>(bx) * channels + c);
+    }
+    const double m = a / static_cast<double>(rows);
+    const double v = fmax(b / static_cast<double>(rows) - m * m, 0.0);
+    const float vf = static_cast<float>(v);
+    mean[c] = static_cast<float>(shift + m);
+    var[c] = vf;
+    if (invstd != nullptr) invstd[c] = invstd_of(vf, eps);
+  }
+  if (threadIdx.x == 0 && threadIdx.y == 0) tickets[blockIdx.y] = 0u;  // ready for the next call
+}
+
+__global__ void batchnorm_apply_kernel(const float* __restrict__ x, int64_t count, int channels,
+                                       const float* __restrict__ mean, const float* __restrict__ var,
+                                       const float* __restrict__ gamma, const float* __restrict__ beta, float eps,
+                                       float* __restrict__ y) {
+  for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < count;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int c = static_cast<int>(e % channels);
+    // ((x - mean) * invstd) * gamma + beta, each step rounded: no FMA, as on the CPU.
+    float t = __fmul_rn(__fsub_rn(x[e], mean[c]), invstd_of(var[c], eps));
+    t = __fadd_rn(__fmul_rn(t, gamma[c]), beta[c]);
+    y[e] = t;
+  }
+}
+
+void check_shape(const char* who, const float* x, int64_t rows, int channels) {
+  NASWOT_EXPECT(rows >= 1 && channels >= 1, BadInput,
+                who << ": rows and channels expected >= 1, got rows=" << rows << " channels=" << channels);
+  NASWOT_EXPECT(x != nullptr, BadInput, who << ": x expected non-null");
+}
+
+}  // namespace
+
+size_t batchnorm_stats_scratch_bytes(int64_t rows, int channels) {
+  const size_t bx = static_cast<size_t>(stats_blocks_x(rows));
+  const size_t groups = static_cast<size_t>((channels + kGroup - 1) / kGroup);
+  return 2 * align256(bx * static_cast<size_t>(channels) * sizeof(double)) + align256(groups * sizeof(unsigned));
+}
+
+void batchnorm_stats_invstd(const float* x, int64_t rows, int channels, float eps, float* mean, float* var,
+                            float* invstd, void* scratch, cudaStream_t stream) {
+  check_shape("cuda::batchnorm_stats", x, rows, channels);
+  NASWOT_EXPECT(mean != nullptr && var != nullptr && scratch != nullptr, BadInput,
+                "cuda::batchnorm_stats: mean, var and scratch expected non-null");
+  const int bx = stats_blocks_x(rows);
+  const int groups = (channels + kGroup - 1) / kGroup;
+  NASWOT_EXPECT(groups <= 65535, BadInput, "cuda::batchnorm_stats: channels=" << channels << " too many");
+  auto* base = static_cast<unsigned char*>(scratch);
+  const size_t part_bytes = align256(static_cast<size_t>(bx) * static_cast<size_t>(channels) * sizeof(double));
+  auto* s1 = reinterpret_cast<double*>(base);
+  auto* s2 = reinterpret_cast<double*>(base + part_bytes);
+  auto* tickets = reinterpret_cast<unsigned*>(base + 2 * part_bytes);
+  const dim3 grid(static_cast<unsigned>(bx), static_cast<unsigned>(groups));
+  const dim3 block(kGroup, kRowThreads);
+  batchnorm_stats_kernel<<<grid, block, 0, stream>>>(x, rows, channels, eps, mean, var, invstd, s1, s2, tickets);
+  NASWOT_CHECK_LAUNCH(batchnorm_stats_kernel, stream);
+}
+
+void batchnorm_stats(const float* x, int64_t rows, int channels, float* mean, float* var, void* scratch,
+                     cudaStream_t stream) {
+  batchnorm_stats_invstd(x, rows, channels, 0.0f, mean, var, nullptr, scratch, stream);
+}
+
+void batchnorm_apply(const float* x, int64_t rows, int channels, const float* mean, const float* var,
+                     const float* gamma, const float* beta, float eps, float* y, cudaStream_t stream) {
+  check_shape("cuda::batchnorm_apply", x, rows, channels);
+  NASWOT_EXPECT(mean != nullptr && var != nullptr && gamma != nullptr && beta != nullptr && y != nullptr, BadInput,
+                "cuda::batchnorm_apply: mean, var, gamma, beta and y expected non-null");
+  NASWOT_EXPECT(eps >= 0.0f, BadInput, "cuda::batchnorm_apply: eps expected >= 0, got " << eps);
+  const int64_t count = rows * channels;
+  const int64_t blocks = std::min<int64_t>((count + kApplyThreads - 1) / kApplyThreads, 65535 * 16);
+  batchnorm_apply_kernel<<<static_cast<unsigned>(blocks), kApplyThreads, 0, stream>>>(x, count, channels, mean, var,
+                                                                                     gamma, beta, eps, y);
+  NASWOT_CHECK_LAUNCH(batchnorm_apply_kernel, stream);
+}
+
+}  // namespace naswot::cuda

@@ -1,0 +1,113 @@
+// Pooling kernels (see pool.cuh): one thread per output element, channel fastest so a warp reads
+// consecutive channels of one pixel. Windows are at most 3x3 in the spaces naswot runs, so the
+// straightforward loop is the default; global_avgpool is one thread per (n, c) over h*w pixels.
+#include <algorithm>
+
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/device_info.cuh"
+#include "kernels/cuda/pool.cuh"
+
+namespace naswot::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int64_t kMaxBlocks = 65535LL * 8;
+
+unsigned blocks_for(int64_t count) {
+  return static_cast<unsigned>(std::clamp<int64_t>((count + kThreads - 1) / kThreads, 1, kMaxBlocks));
+}
+
+struct Geometry {
+  int h, w, c, kernel, stride, pad, oh, ow;
+};
+
+template <bool MAX>
+__global__ void pool_kernel(const Geometry g, bool count_include_pad, int64_t count, const float* __restrict__ x,
+                            float* __restrict__ y) {
+  for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < count;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t ch = e % g.c;
+    int64_t rest = e / g.c;
+    const int ox = static_cast<int>(rest % g.ow);
+    rest /= g.ow;
+    const int oy = static_cast<int>(rest % g.oh);
+    const int64_t img = rest / g.oh;
+    int y0 = oy * g.stride - g.pad, x0 = ox * g.stride - g.pad;
+    int y1 = min(y0 + g.kernel, g.h + g.pad), x1 = min(x0 + g.kernel, g.w + g.pad);
+    const int padded_taps = (y1 - y0) * (x1 - x0);
+    y0 = max(y0, 0);
+    x0 = max(x0, 0);
+    y1 = min(y1, g.h);
+    x1 = min(x1, g.w);
+    float acc = MAX ? -__int_as_float(0x7f800000) : 0.0f;  // -inf for max
+    for (int iy = y0; iy < y1; ++iy) {
+      for (int ix = x0; ix < x1; ++ix) {
+        const float v = x[((img * g.h + iy) * g.w + ix) * g.c + ch];
+        if (MAX) {
+          if (v > acc || isnan(v)) acc = v;
+        } else {
+          acc = __fadd_rn(acc, v);
+        }
+      }
+    }
+    if (!MAX) {
+      const int divisor = count_include_pad ? padded_taps : (y1 - y0) * (x1 - x0);
+      acc = __fdiv_rn(acc, static_cast<float>(divisor));
+    }
+    y[e] = acc;
+  }
+}
+
+__global__ void global_avgpool_kernel(int n, int64_t hw, int c, const float* __restrict__ x, float* __restrict__ y) {
+  const int64_t count = static_cast<int64_t>(n) * c;
+  for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < count;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t img = e / c, ch = e % c;
+    const float* p = x + img * hw * c + ch;
+    double acc = 0.0;
+    for (int64_t q = 0; q < hw; ++q) acc = __dadd_rn(acc, static_cast<double>(p[q * c]));
+    y[e] = static_cast<float>(__ddiv_rn(acc, static_cast<double>(hw)));
+  }
+}
+
+void check_pool(const char* who, const Pool2dShape& s, const float* x, const float* y) {
+  NASWOT_EXPECT(s.n >= 1 && s.h >= 1 && s.w >= 1 && s.c >= 1, BadInput,
+                who << ": n, h, w, c expected >= 1, got n=" << s.n << " h=" << s.h << " w=" << s.w << " c=" << s.c);
+  NASWOT_EXPECT(s.kernel >= 1 && s.stride >= 1 && s.pad >= 0 && 2 * s.pad <= s.kernel, BadInput,
+                who << ": kernel=" << s.kernel << " stride=" << s.stride << " pad=" << s.pad
+                    << " expected kernel, stride >= 1 and 0 <= pad <= kernel/2");
+  NASWOT_EXPECT(s.h + 2 * s.pad >= s.kernel && s.w + 2 * s.pad >= s.kernel, BadInput,
+                who << ": kernel=" << s.kernel << " larger than the padded input " << s.h << "x" << s.w);
+  NASWOT_EXPECT(x != nullptr && y != nullptr, BadInput, who << ": x and y expected non-null");
+}
+
+template <bool MAX>
+void launch_pool(const Pool2dShape& s, bool count_include_pad, const float* x, float* y, cudaStream_t stream) {
+  const Geometry g{s.h, s.w, s.c, s.kernel, s.stride, s.pad, s.out_h(), s.out_w()};
+  const int64_t count = static_cast<int64_t>(s.n) * g.oh * g.ow * g.c;
+  pool_kernel<MAX><<<blocks_for(count), kThreads, 0, stream>>>(g, count_include_pad, count, x, y);
+  NASWOT_CHECK_LAUNCH(pool_kernel, stream);
+}
+
+}  // namespace
+
+void avgpool2d(const Pool2dShape& s, bool count_include_pad, const float* x, float* y, cudaStream_t stream) {
+  check_pool("cuda::avgpool2d", s, x, y);
+  launch_pool<false>(s, count_include_pad, x, y, stream);
+}
+
+void maxpool2d(const Pool2dShape& s, const float* x, float* y, cudaStream_t stream) {
+  check_pool("cuda::maxpool2d", s, x, y);
+  launch_pool<true>(s, false, x, y, stream);
+}
+
+void global_avgpool(int n, int64_t hw, int c, const float* x, float* y, cudaStream_t stream) {
+  NASWOT_EXPECT(n >= 1 && hw >= 1 && c >= 1, BadInput,
+                "cuda::global_avgpool: n, hw, c expected >= 1, got n=" << n << " hw=" << hw << " c=" << c);
+  NASWOT_EXPECT(x != nullptr && y != nullptr, BadInput, "cuda::global_avgpool: x and y expected non-null");
+  const int64_t count = static_cast<int64_t>(n) * c;
+  global_avgpool_kernel<<<blocks_for(count), kThreads, 0, stream>>>(n, hw, c, x, y);
+  NASWOT_CHECK_LAUNCH(global_avgpool_kernel, stream);
+}
+
+}  // namespace naswot::cuda

@@ -1,0 +1,48 @@
+// The backend interface: execute a Plan on the bound batch with given parameters and return the
+// exact integer kernel matrix K (K_ij = sum over taps of weight x (units - Hamming distance)).
+// Two implementations: cpu (runtime/cpu_backend.*, the oracle) and cuda (runtime/cuda/*).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/batch.h"
+#include "runtime/params.h"
+#include "runtime/plan.h"
+
+namespace naswot::rt {
+
+// Row-major n x n, exact integers.
+struct KMatrix {
+  int n = 0;
+  std::vector<int64_t> values;
+  void reset(int size) {
+    n = size;
+    values.assign(static_cast<size_t>(size) * static_cast<size_t>(size), 0);
+  }
+  int64_t at(int i, int j) const { return values[static_cast<size_t>(i) * static_cast<size_t>(n) + static_cast<size_t>(j)]; }
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  // Bind the image batch used by every following compute_k (uploaded once).
+  virtual void set_batch(const Batch& batch) = 0;
+  // Size workspaces for this plan and every smaller one (the worst case of a space), so that later
+  // architectures allocate nothing.
+  virtual void reserve(const Plan& plan) = 0;
+  virtual void compute_k(const Plan& plan, const Params& params, Counting counting, KMatrix& k) = 0;
+  // Number of times a workspace grew (tests assert it stays flat after reserve()).
+  virtual int64_t workspace_growths() const = 0;
+};
+
+enum class BackendKind : uint8_t { Cpu, Cuda, Auto };
+BackendKind parse_backend_kind(const std::string& s);  // cpu | cuda | auto
+// cuda: throws Unsupported with a clear message when this build has no CUDA or no device is
+// visible; auto: cuda when available, else cpu.
+std::unique_ptr<Backend> make_backend(BackendKind kind);
+bool cuda_available(std::string* why_not = nullptr);
+
+}  // namespace naswot::rt

@@ -1,0 +1,169 @@
+// Building a cuDNN convolution plan (see conv_plan.h for the policy). Sequence: tensor, filter
+// and convolution descriptors; output dimensions checked against naswot's own shape inference;
+// cuDNN's heuristic ranking (GetConvolutionForwardAlgorithm_v7) filtered by the policy; then the
+// policy's algorithms one by one (GetConvolutionForwardWorkspaceSize succeeds = supported) as a
+// fallback when the ranking offers none. KRSC filters are tried first, KCRS second.
+#include "runtime/cuda/conv_plan.h"
+
+#include <algorithm>
+#include <sstream>
+#include <vector>
+
+#include "kernels/cuda/cuda_check.h"
+
+namespace naswot::rt {
+namespace {
+
+// Algorithms whose summation is a plain dot product per output (rounding like the CPU's).
+constexpr cudnnConvolutionFwdAlgo_t kAdmissible[] = {
+    CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM,
+    CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
+    CUDNN_CONVOLUTION_FWD_ALGO_GEMM,
+    CUDNN_CONVOLUTION_FWD_ALGO_DIRECT,
+};
+
+bool admissible(cudnnConvolutionFwdAlgo_t algo) {
+  for (cudnnConvolutionFwdAlgo_t a : kAdmissible)
+    if (a == algo) return true;
+  return false;
+}
+
+void set_filter(const ConvPlan& p, const ConvKey& key, bool ohwi) {
+  NASWOT_CHECK_CUDNN(cudnnSetFilter4dDescriptor(p.w.get(), CUDNN_DATA_FLOAT, ohwi ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW,
+                                                key.k, key.c / key.groups, key.r, key.s));
+}
+
+// The first admissible algorithm for the current descriptors, or false.
+bool choose_algorithm(cudnnHandle_t handle, ConvPlan& p, std::ostringstream& tried) {
+  int max_count = 0;
+  NASWOT_CHECK_CUDNN(cudnnGetConvolutionForwardAlgorithmMaxCount(handle, &max_count));
+  std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(static_cast<size_t>(std::max(max_count, 1)));
+  int returned = 0;
+  NASWOT_CHECK_CUDNN(cudnnGetConvolutionForwardAlgorithm_v7(handle, p.x.get(), p.w.get(), p.conv.get(), p.y.get(),
+                                                            static_cast<int>(perf.size()), &returned, perf.data()));
+  for (int i = 0; i < returned; ++i) {
+    const cudnnConvolutionFwdAlgoPerf_t& r = perf[static_cast<size_t>(i)];
+    tried << " [heuristic algo " << r.algo << " status " << r.status << " math " << r.mathType << " bytes " << r.memory
+          << "]";
+    if (r.status != CUDNN_STATUS_SUCCESS || r.mathType != CUDNN_FMA_MATH || !admissible(r.algo) ||
+        r.memory > kConvWorkspaceLimit || r.determinism != CUDNN_DETERMINISTIC)
+      continue;
+    size_t bytes = 0;
+    if (cudnnGetConvolutionForwardWorkspaceSize(handle, p.x.get(), p.w.get(), p.conv.get(), p.y.get(), r.algo,
+                                                &bytes) != CUDNN_STATUS_SUCCESS ||
+        bytes > kConvWorkspaceLimit)
+      continue;
+    p.algo = r.algo;
+    p.workspace_bytes = bytes;
+    return true;
+  }
+  for (cudnnConvolutionFwdAlgo_t algo : kAdmissible) {
+    size_t bytes = 0;
+    const cudnnStatus_t st =
+        cudnnGetConvolutionForwardWorkspaceSize(handle, p.x.get(), p.w.get(), p.conv.get(), p.y.get(), algo, &bytes);
+    tried << " [fallback algo " << algo << " status " << st << " bytes " << bytes << "]";
+    if (st == CUDNN_STATUS_SUCCESS && bytes <= kConvWorkspaceLimit) {
+      p.algo = algo;
+      p.workspace_bytes = bytes;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::unique_ptr<ConvPlan> build_plan(cudnnHandle_t handle, const ConvKey& key) {
+  NASWOT_EXPECT(key.n >= 1 && key.c >= 1 && key.h >= 1 && key.w >= 1 && key.k >= 1 && key.r >= 1 && key.s >= 1 &&
+                    key.groups >= 1 && key.c % key.groups == 0 && key.k % key.groups == 0,
+                BadInput, "conv plan: invalid shape " << describe(key));
+  auto p = std::make_unique<ConvPlan>();
+  p->x = make_tensor_descriptor();
+  p->y = make_tensor_descriptor();
+  p->w = make_filter_descriptor();
+  p->conv = make_convolution_descriptor();
+  NASWOT_CHECK_CUDNN(
+      cudnnSetTensor4dDescriptor(p->x.get(), CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, key.n, key.c, key.h, key.w));
+  NASWOT_CHECK_CUDNN(cudnnSetConvolution2dDescriptor(p->conv.get(), key.pad_h, key.pad_w, key.stride_h, key.stride_w,
+                                                     key.dilation_h, key.dilation_w, CUDNN_CROSS_CORRELATION,
+                                                     CUDNN_DATA_FLOAT));
+  NASWOT_CHECK_CUDNN(cudnnSetConvolutionGroupCount(p->conv.get(), key.groups));
+  NASWOT_CHECK_CUDNN(cudnnSetConvolutionMathType(p->conv.get(), CUDNN_FMA_MATH));
+
+  cuda::Conv2dShape s;
+  s.n = key.n; s.h = key.h; s.w = key.w; s.c_in = key.c; s.c_out = key.k; s.kernel_h = key.r; s.kernel_w = key.s;
+  s.stride_h = key.stride_h; s.stride_w = key.stride_w; s.pad_h = key.pad_h; s.pad_w = key.pad_w;
+  s.dilation_h = key.dilation_h; s.dilation_w = key.dilation_w; s.groups = key.groups;
+  std::ostringstream tried;
+  for (bool ohwi : {true, false}) {
+    set_filter(*p, key, ohwi);
+    int on = 0, oc = 0, oh = 0, ow = 0;
+    NASWOT_CHECK_CUDNN(cudnnGetConvolution2dForwardOutputDim(p->conv.get(), p->x.get(), p->w.get(), &on, &oc, &oh, &ow));
+    NASWOT_EXPECT(on == key.n && oc == key.k && oh == s.out_h() && ow == s.out_w(), Internal,
+                  "conv plan " << describe(key) << ": cuDNN output " << on << "x" << oc << "x" << oh << "x" << ow
+                               << " differs from naswot's " << key.n << "x" << key.k << "x" << s.out_h() << "x"
+                               << s.out_w());
+    NASWOT_CHECK_CUDNN(cudnnSetTensor4dDescriptor(p->y.get(), CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, on, oc, oh, ow));
+    tried << " filter " << (ohwi ? "KRSC:" : "KCRS:");
+    if (choose_algorithm(handle, *p, tried)) {
+      p->filter_ohwi = ohwi;
+      return p;
+    }
+  }
+  throw_error(ErrorKind::Unsupported, "conv plan " + describe(key) +
+                                          ": cuDNN offers no FP32 FMA GEMM/direct algorithm within " +
+                                          std::to_string(kConvWorkspaceLimit) + " bytes of workspace;" + tried.str());
+}
+
+}  // namespace
+
+ConvKey conv_key(const cuda::Conv2dShape& s) {
+  ConvKey k;
+  k.n = s.n;
+  k.c = s.c_in;
+  k.h = s.h;
+  k.w = s.w;
+  k.k = s.c_out;
+  k.r = s.kernel_h;
+  k.s = s.kernel_w;
+  k.stride_h = s.stride_h;
+  k.stride_w = s.stride_w;
+  k.pad_h = s.pad_h;
+  k.pad_w = s.pad_w;
+  k.dilation_h = s.dilation_h;
+  k.dilation_w = s.dilation_w;
+  k.groups = s.groups;
+  return k;
+}
+
+std::string describe(const ConvKey& key) {
+  std::ostringstream os;
+  os << "x " << key.n << "x" << key.h << "x" << key.w << "x" << key.c << " (NHWC f32), " << key.k << " filters "
+     << key.r << "x" << key.s << ", stride " << key.stride_h << "x" << key.stride_w << ", pad " << key.pad_h << "x"
+     << key.pad_w << ", dilation " << key.dilation_h << "x" << key.dilation_w << ", groups " << key.groups;
+  return os.str();
+}
+
+cuda::Conv2dLaunch ConvPlan::view(cudnnHandle_t handle) const {
+  cuda::Conv2dLaunch v;
+  v.handle = handle;
+  v.x_desc = x.get();
+  v.w_desc = w.get();
+  v.conv_desc = conv.get();
+  v.y_desc = y.get();
+  v.algo = algo;
+  v.workspace_bytes = workspace_bytes;
+  return v;
+}
+
+const ConvPlan& ConvPlanCache::get(cudnnHandle_t handle, const ConvKey& key) {
+  auto it = m_plans.find(key);
+  if (it != m_plans.end()) {
+    ++m_hits;
+    return *it->second;
+  }
+  ++m_misses;
+  auto [inserted, ok] = m_plans.emplace(key, build_plan(handle, key));
+  (void)ok;
+  return *inserted->second;
+}
+
+}  // namespace naswot::rt
