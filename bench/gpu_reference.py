@@ -108,15 +108,16 @@ def speed(a, x_dev, log) -> dict:
     rng = random.Random(SPEED_SEED)
     archs = [format_arch([rng.choice(NB201_OPS) for _ in range(6)]) for _ in range(a.warmup + a.speed_archs)]
     totals, protocols = [], []
+    sync = torch.cuda.synchronize if a.device.startswith("cuda") else (lambda: None)
     for i, arch in enumerate(archs):
-        torch.cuda.synchronize()
+        sync()
         t0 = time.perf_counter()
         torch.manual_seed(i)
         net = TinyNetwork(arch).to(a.device)
         t1 = time.perf_counter()
         kr = naswot_kernels(net, x_dev, (COUNTING,))[COUNTING]
         _ = kr.score  # slogdet, as the original computes per network
-        torch.cuda.synchronize()
+        sync()
         t2 = time.perf_counter()
         if i >= a.warmup:
             totals.append(t2 - t0)

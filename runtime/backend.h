@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/logdet.h"
 #include "runtime/batch.h"
 #include "runtime/params.h"
 #include "runtime/plan.h"
@@ -36,6 +37,16 @@ class Backend {
   virtual void compute_k(const Plan& plan, const Params& params, Counting counting, KMatrix& k) = 0;
   // Number of times a workspace grew (tests assert it stays flat after reserve()).
   virtual int64_t workspace_growths() const = 0;
+  // log|det K| for many architectures on the bound batch, in input order (K matrices too when
+  // `ks` is given). The default computes them one after another with compute_k and LAPACK; the
+  // CUDA backend keeps several in flight and factorises the K matrices in one batched call.
+  virtual std::vector<cpu::LogDet> score_many(const std::vector<const Plan*>& plans,
+                                              const std::vector<const Params*>& params, Counting counting,
+                                              std::vector<KMatrix>* ks = nullptr);
+  // Per-op-kind wall time, accumulated while profiling is on (`naswot score --profile`).
+  // Backends without a profiler return an empty report.
+  virtual void set_profiling(bool on) { (void)on; }
+  virtual std::string profile_report() const { return {}; }
 };
 
 enum class BackendKind : uint8_t { Cpu, Cuda, Auto };

@@ -1,7 +1,10 @@
 #include "runtime/cpu_backend.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <sstream>
 
 #include "kernels/cpu/batchnorm.h"
 #include "kernels/cpu/conv2d.h"
@@ -56,22 +59,49 @@ void CpuBackend::compute_k(const Plan& plan, const Params& params, Counting coun
   const Graph& g = plan.graph();
   for (int i : plan.order()) {
     const Op& op = g.ops[static_cast<size_t>(i)];
-    if (op.kind != OpKind::Tap) {
-      run_op(plan, op, params);
-      continue;
+    const auto t0 = m_profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    run_step(plan, i, params, counting, k);
+    if (m_profiling) {
+      m_op_seconds[static_cast<size_t>(op.kind)] +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ++m_op_calls[static_cast<size_t>(op.kind)];
     }
-    // A merged tap (several hooked modules on one tensor) is packed and accumulated once with
-    // the summed weight.
-    const int slot = plan.tap_slot(i);
-    if (m_tap_done[static_cast<size_t>(slot)]) continue;
-    m_tap_done[static_cast<size_t>(slot)] = 1;
-    const PlannedTap& tap = plan.taps()[static_cast<size_t>(slot)];
-    const int weight = tap.weight(counting);
-    if (weight == 0) continue;
-    const int64_t words = cpu::sign_words(tap.units);
-    cpu::sign_pack(at(plan, tap.tensor), plan.batch(), tap.units, m_bits.data());
-    cpu::popcount_k_accumulate(m_bits.data(), plan.batch(), words, tap.units, weight, k.values.data());
   }
+}
+
+std::string CpuBackend::profile_report() const {
+  std::ostringstream os;
+  double total = 0;
+  for (double s : m_op_seconds) total += s;
+  os << "cpu backend profile (wall seconds per op kind)\n";
+  for (int kind = 0; kind < kOpKindCount; ++kind) {
+    if (m_op_calls[static_cast<size_t>(kind)] == 0) continue;
+    const double s = m_op_seconds[static_cast<size_t>(kind)];
+    char line[128];
+    std::snprintf(line, sizeof line, "  %-15s %8lld calls %9.3f s %5.1f%%\n", to_string(static_cast<OpKind>(kind)),
+                  static_cast<long long>(m_op_calls[static_cast<size_t>(kind)]), s, total > 0 ? 100.0 * s / total : 0.0);
+    os << line;
+  }
+  return os.str();
+}
+
+void CpuBackend::run_step(const Plan& plan, int i, const Params& params, Counting counting, KMatrix& k) {
+  const Op& op = plan.graph().ops[static_cast<size_t>(i)];
+  if (op.kind != OpKind::Tap) {
+    run_op(plan, op, params);
+    return;
+  }
+  // A merged tap (several hooked modules on one tensor) is packed and accumulated once with the
+  // summed weight.
+  const int slot = plan.tap_slot(i);
+  if (m_tap_done[static_cast<size_t>(slot)]) return;
+  m_tap_done[static_cast<size_t>(slot)] = 1;
+  const PlannedTap& tap = plan.taps()[static_cast<size_t>(slot)];
+  const int weight = tap.weight(counting);
+  if (weight == 0) return;
+  const int64_t words = cpu::sign_words(tap.units);
+  cpu::sign_pack(at(plan, tap.tensor), plan.batch(), tap.units, m_bits.data());
+  cpu::popcount_k_accumulate(m_bits.data(), plan.batch(), words, tap.units, weight, k.values.data());
 }
 
 void CpuBackend::run_op(const Plan& plan, const Op& op, const Params& params) {

@@ -3,6 +3,7 @@
 // One arena of floats sized by reserve() (the worst case of a space) and reused for every
 // architecture; it only grows when a bigger plan arrives, and counts that.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -17,11 +18,14 @@ class CpuBackend final : public Backend {
   void reserve(const Plan& plan) override;
   void compute_k(const Plan& plan, const Params& params, Counting counting, KMatrix& k) override;
   int64_t workspace_growths() const override { return m_growths; }
+  void set_profiling(bool on) override { m_profiling = on; }
+  std::string profile_report() const override;
 
   // The float values of a planned tensor after the last compute_k (tests and debugging).
   const float* tensor_data(const Plan& plan, TensorId t) const { return m_arena.data() + plan.tensor(t).offset; }
 
  private:
+  void run_step(const Plan& plan, int op_index, const Params& params, Counting counting, KMatrix& k);
   void run_op(const Plan& plan, const Op& op, const Params& params);
   float* at(const Plan& plan, TensorId t) { return m_arena.data() + plan.tensor(t).offset; }
 
@@ -33,6 +37,9 @@ class CpuBackend final : public Backend {
   std::vector<int> m_channels;
   std::vector<uint8_t> m_tap_done;
   int64_t m_growths = 0;
+  bool m_profiling = false;
+  std::array<double, kOpKindCount> m_op_seconds{};
+  std::array<int64_t, kOpKindCount> m_op_calls{};
 };
 
 }  // namespace naswot::rt

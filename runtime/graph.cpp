@@ -83,6 +83,9 @@ TensorId GraphBuilder::batchnorm(TensorId x, const std::string& name, float eps)
   m_graph.params.push_back({op.bias, {c}, ParamInit::Zeros, 1, false});
   m_graph.params.push_back({op.running_mean, {c}, ParamInit::Zeros, 1, true});
   m_graph.params.push_back({op.running_var, {c}, ParamInit::Ones, 1, true});
+  // PyTorch's state_dict carries this counter (int64, 0-D) after the running statistics; it is
+  // accepted and exported for parity and never used.
+  m_graph.params.push_back({name + ".num_batches_tracked", {}, ParamInit::Zeros, 1, true});
   return op.output;
 }
 

@@ -19,27 +19,48 @@ Counting parse_counting(const std::string& s) {
 
 namespace {
 
-// Reachability as the reference counts it: an op is kept iff its output is an autograd ancestor
-// of the logits; a Tap is kept iff its anchor (the hooked module's output) is kept. Taps can make
-// their input live, so iterate to a fixpoint (two passes for every graph the spaces build).
-std::vector<bool> live_tensors(const Graph& g) {
-  std::vector<bool> live(static_cast<size_t>(g.num_tensors), false);
-  live[static_cast<size_t>(g.output)] = true;
+// Reachability as the reference counts it: a Tap counts iff its anchor (the hooked module's
+// output) is an autograd ancestor of the logits (`reaching`); taps add no autograd edges, so a
+// tensor that only a counted tap reads is computed (`live`) but does not make other taps count.
+struct Reachability {
+  std::vector<bool> reaching;  // the logits and their autograd ancestors
+  std::vector<bool> live;      // reaching, plus what the counted taps read, and its ancestors
+};
+
+// Marks every input of a marked non-Tap op, to a fixpoint (one pass for graphs in builder order).
+void close_over_inputs(const Graph& g, std::vector<bool>& marked) {
   for (bool changed = true; changed;) {
     changed = false;
     for (auto it = g.ops.rbegin(); it != g.ops.rend(); ++it) {
-      const bool op_live = it->kind == OpKind::Tap ? live[static_cast<size_t>(it->tap.anchor)]
-                                                   : live[static_cast<size_t>(it->output)];
-      if (!op_live) continue;
+      if (it->kind == OpKind::Tap || !marked[static_cast<size_t>(it->output)]) continue;
       for (TensorId t : it->inputs) {
-        if (!live[static_cast<size_t>(t)]) {
-          live[static_cast<size_t>(t)] = true;
+        if (!marked[static_cast<size_t>(t)]) {
+          marked[static_cast<size_t>(t)] = true;
           changed = true;
         }
       }
     }
   }
-  return live;
+}
+
+Reachability reachability(const Graph& g) {
+  Reachability r;
+  r.reaching.assign(static_cast<size_t>(g.num_tensors), false);
+  r.reaching[static_cast<size_t>(g.output)] = true;
+  close_over_inputs(g, r.reaching);
+  r.live = r.reaching;
+  for (const Op& op : g.ops)
+    if (op.kind == OpKind::Tap && r.reaching[static_cast<size_t>(op.tap.anchor)])
+      for (TensorId t : op.inputs) r.live[static_cast<size_t>(t)] = true;
+  close_over_inputs(g, r.live);
+  return r;
+}
+
+// Output length of a sliding window of `span` inputs (PyTorch's floor formula); 0 when the window
+// does not fit, where C++'s truncating division would turn a small negative numerator into 1.
+int window_out(int size, int pad, int span, int stride) {
+  const int room = size + 2 * pad - span;
+  return room < 0 ? 0 : room / stride + 1;
 }
 
 Shape4 infer_shape(const Op& op, const std::vector<PlannedTensor>& ts, Shape4 input) {
@@ -49,8 +70,8 @@ Shape4 infer_shape(const Op& op, const std::vector<PlannedTensor>& ts, Shape4 in
     case OpKind::Conv: {
       const Shape4 x = in(0);
       const ConvAttr& a = op.conv;
-      const int oh = (x.h + 2 * a.pad_h - a.dilation_h * (a.kernel_h - 1) - 1) / a.stride_h + 1;
-      const int ow = (x.w + 2 * a.pad_w - a.dilation_w * (a.kernel_w - 1) - 1) / a.stride_w + 1;
+      const int oh = window_out(x.h, a.pad_h, a.dilation_h * (a.kernel_h - 1) + 1, a.stride_h);
+      const int ow = window_out(x.w, a.pad_w, a.dilation_w * (a.kernel_w - 1) + 1, a.stride_w);
       NASWOT_EXPECT(oh > 0 && ow > 0, BadInput,
                     "conv '" << op.name << "': input " << x.h << "x" << x.w << " is too small for its kernel");
       return {x.n, oh, ow, a.out_channels};
@@ -66,8 +87,8 @@ Shape4 infer_shape(const Op& op, const std::vector<PlannedTensor>& ts, Shape4 in
     case OpKind::MaxPool: {
       const Shape4 x = in(0);
       const PoolAttr& p = op.pool;
-      const int oh = (x.h + 2 * p.pad - p.kernel) / p.stride + 1;
-      const int ow = (x.w + 2 * p.pad - p.kernel) / p.stride + 1;
+      const int oh = window_out(x.h, p.pad, p.kernel, p.stride);
+      const int ow = window_out(x.w, p.pad, p.kernel, p.stride);
       NASWOT_EXPECT(oh > 0 && ow > 0, BadInput, "pool '" << op.name << "': input is too small for its window");
       return {x.n, oh, ow, x.c};
     }
@@ -142,16 +163,25 @@ Plan::Plan(const Graph& graph, Shape4 input_shape) : m_graph(&graph), m_input(in
                 "input batch shape " << input_shape.n << "x" << input_shape.h << "x" << input_shape.w << " is empty");
   NASWOT_EXPECT(input_shape.c == graph.input_channels, BadInput,
                 "input batch has " << input_shape.c << " channels, the network expects " << graph.input_channels);
-  const std::vector<bool> live = live_tensors(graph);
+  const Reachability reach = reachability(graph);
+  const std::vector<bool>& live = reach.live;
   m_tensors.assign(static_cast<size_t>(graph.num_tensors), PlannedTensor{});
   m_tap_slot.assign(graph.ops.size(), -1);
+
+  // Several hooked ReLUs often read one node tensor (one per outgoing conv edge): they are
+  // separate modules for counting, but their outputs are equal, so the plan computes the first and
+  // lets the others alias it (canon[t] is the tensor that holds t's values).
+  std::vector<TensorId> canon(static_cast<size_t>(graph.num_tensors));
+  for (TensorId t = 0; t < graph.num_tensors; ++t) canon[static_cast<size_t>(t)] = t;
+  std::map<TensorId, TensorId> relu_of;  // canonical input -> canonical ReLU output
+  auto c = [&](TensorId t) { return canon[static_cast<size_t>(t)]; };
 
   std::map<TensorId, int> slot_of;
   for (size_t i = 0; i < graph.ops.size(); ++i) {
     const Op& op = graph.ops[i];
     if (op.kind == OpKind::Tap) {
-      if (!live[static_cast<size_t>(op.tap.anchor)]) continue;
-      const TensorId t = op.inputs.at(0);
+      if (!reach.reaching[static_cast<size_t>(op.tap.anchor)]) continue;
+      const TensorId t = c(op.inputs.at(0));
       auto [it, inserted] = slot_of.emplace(t, static_cast<int>(m_taps.size()));
       if (inserted) m_taps.push_back({t, m_tensors[static_cast<size_t>(t)].shape.per_image(), 0, 0});
       m_taps[static_cast<size_t>(it->second)].weight_reference += op.tap.weight_reference;
@@ -161,6 +191,14 @@ Plan::Plan(const Graph& graph, Shape4 input_shape) : m_graph(&graph), m_input(in
       continue;
     }
     if (!live[static_cast<size_t>(op.output)]) continue;
+    if (op.kind == OpKind::Relu) {
+      auto [it, inserted] = relu_of.emplace(c(op.inputs[0]), op.output);
+      if (!inserted) {
+        canon[static_cast<size_t>(op.output)] = it->second;
+        m_tensors[static_cast<size_t>(op.output)] = m_tensors[static_cast<size_t>(it->second)];  // shape now, offset later
+        continue;
+      }
+    }
     PlannedTensor& out = m_tensors[static_cast<size_t>(op.output)];
     out.shape = infer_shape(op, m_tensors, m_input);
     out.live = true;
@@ -173,9 +211,9 @@ Plan::Plan(const Graph& graph, Shape4 input_shape) : m_graph(&graph), m_input(in
   std::vector<int> last_use(static_cast<size_t>(graph.num_tensors), -1);
   for (size_t pos = 0; pos < m_order.size(); ++pos) {
     const Op& op = graph.ops[static_cast<size_t>(m_order[pos])];
-    for (TensorId t : op.inputs) last_use[static_cast<size_t>(t)] = static_cast<int>(pos);
+    for (TensorId t : op.inputs) last_use[static_cast<size_t>(c(t))] = static_cast<int>(pos);
   }
-  last_use[static_cast<size_t>(graph.output)] = static_cast<int>(m_order.size());
+  last_use[static_cast<size_t>(c(graph.output))] = static_cast<int>(m_order.size());
 
   // Outputs are placed before the op's dead inputs are released, so no op writes over its input.
   OffsetAllocator alloc;
@@ -188,7 +226,8 @@ Plan::Plan(const Graph& graph, Shape4 input_shape) : m_graph(&graph), m_input(in
         alloc.release(out.offset, align_up(static_cast<size_t>(out.shape.numel())));
     }
     std::vector<TensorId> seen;
-    for (TensorId t : op.inputs) {
+    for (TensorId input : op.inputs) {
+      const TensorId t = c(input);
       if (last_use[static_cast<size_t>(t)] != static_cast<int>(pos)) continue;
       if (std::find(seen.begin(), seen.end(), t) != seen.end()) continue;  // add(x, x)
       seen.push_back(t);
@@ -197,6 +236,8 @@ Plan::Plan(const Graph& graph, Shape4 input_shape) : m_graph(&graph), m_input(in
     }
   }
   m_arena_floats = alloc.high_water();
+  for (TensorId t = 0; t < graph.num_tensors; ++t)
+    if (c(t) != t) m_tensors[static_cast<size_t>(t)] = m_tensors[static_cast<size_t>(c(t))];
 }
 
 int64_t Plan::n_units(Counting c) const {

@@ -34,4 +34,29 @@ Score Scorer::score(const rt::Graph& graph, const rt::Params& params) {
   return s;
 }
 
+std::vector<Score> Scorer::score_many(const std::vector<const rt::Graph*>& graphs,
+                                      const std::vector<const rt::Params*>& params) {
+  NASWOT_EXPECT(graphs.size() == params.size(), Internal,
+                "score_many: " << graphs.size() << " graphs but " << params.size() << " parameter sets");
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<rt::Plan> plans;
+  plans.reserve(graphs.size());
+  std::vector<const rt::Plan*> plan_ptrs;
+  for (const rt::Graph* g : graphs) {
+    plans.emplace_back(*g, m_batch.shape);
+    plan_ptrs.push_back(&plans.back());
+  }
+  const std::vector<cpu::LogDet> lds = m_backend.score_many(plan_ptrs, params, m_counting);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::vector<Score> out(graphs.size());
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    out[i].value = lds[i].value;
+    out[i].method = lds[i].method;
+    out[i].status = lds[i].method == cpu::LogDetMethod::Singular ? "singular" : "ok";
+    out[i].n_units = plans[i].n_units(m_counting);
+    out[i].seconds = graphs.empty() ? 0.0 : seconds / static_cast<double>(graphs.size());
+  }
+  return out;
+}
+
 }  // namespace naswot::search

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kernels/cpu/logdet.h"
 #include "runtime/backend.h"
@@ -27,6 +28,11 @@ class Scorer {
   // Size the backend's workspaces for the largest network of the run (call once, first).
   void reserve(const rt::Graph& worst_case);
   Score score(const rt::Graph& graph, const rt::Params& params);
+  // Many architectures in one backend call (the CUDA backend keeps several in flight and
+  // factorises all K matrices at once). Each Score's seconds is the group's wall time divided by
+  // the group size.
+  std::vector<Score> score_many(const std::vector<const rt::Graph*>& graphs,
+                                const std::vector<const rt::Params*>& params);
   // The K matrix of the last score() (tests, debugging).
   const rt::KMatrix& last_k() const { return m_k; }
   rt::Counting counting() const { return m_counting; }

@@ -103,8 +103,8 @@ template <class A, class B>
     }
     if (!ok && bad++ == 0) {
       first.precision(9);
-      first << "index " << i << ": got " << g << ", ref " << r << ", |diff| " << std::fabs(g - r) << " > tol "
-            << tol << " (atol " << atol << ", rtol " << rtol << ")";
+      first << "index " << i << ": got " << g << ", ref " << r << ", |diff| " << std::fabs(g - r) << " > tol " << tol
+            << " (atol " << atol << ", rtol " << rtol << ")";
     }
   }
   if (bad == 0) return ::testing::AssertionSuccess();
@@ -126,16 +126,16 @@ template <class T>
 }
 
 // Asserts that `statement` throws naswot::Error of kind BadInput whose message contains `needle`.
-#define NASWOT_EXPECT_BAD_INPUT(statement, needle)                                       \
-  do {                                                                                   \
-    try {                                                                                \
-      statement;                                                                         \
-      ADD_FAILURE() << "expected naswot::Error(BadInput) from: " #statement;             \
-    } catch (const ::naswot::Error& e) {                                                 \
-      EXPECT_EQ(e.kind(), ::naswot::ErrorKind::BadInput) << e.what();                    \
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)                   \
-          << "message '" << e.what() << "' does not name '" << needle << "'";            \
-    }                                                                                    \
+#define NASWOT_EXPECT_BAD_INPUT(statement, needle)                            \
+  do {                                                                        \
+    try {                                                                     \
+      statement;                                                              \
+      ADD_FAILURE() << "expected naswot::Error(BadInput) from: " #statement;  \
+    } catch (const ::naswot::Error& e) {                                      \
+      EXPECT_EQ(e.kind(), ::naswot::ErrorKind::BadInput) << e.what();         \
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)        \
+          << "message '" << e.what() << "' does not name '" << needle << "'"; \
+    }                                                                         \
   } while (0)
 
 }  // namespace naswot::test

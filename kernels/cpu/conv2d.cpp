@@ -45,8 +45,8 @@ struct ConvKey {
 struct ConvKeyHash {
   size_t operator()(const ConvKey& k) const {
     const Conv2dShape& s = k.shape;
-    const int fields[] = {s.n,        s.h,        s.w,          s.c_in,       s.c_out, s.kernel_h, s.kernel_w, s.stride_h,
-                          s.stride_w, s.pad_h,    s.pad_w,      s.dilation_h, s.dilation_w, s.groups, k.has_bias};
+    const int fields[] = {s.n,        s.h,     s.w,     s.c_in,       s.c_out,      s.kernel_h, s.kernel_w, s.stride_h,
+                          s.stride_w, s.pad_h, s.pad_w, s.dilation_h, s.dilation_w, s.groups,   k.has_bias};
     size_t h = 0;
     for (int f : fields) h = h * 1000003u ^ std::hash<int>()(f);
     return h;
@@ -94,9 +94,9 @@ std::unique_ptr<ConvEntry> build_entry(const ConvKey& key) {
   const auto f32 = memory::data_type::f32;
   const memory::dims src_dims = {s.n, s.c_in, s.h, s.w};
   const memory::dims dst_dims = {s.n, s.c_out, s.out_h(), s.out_w()};
-  const memory::dims wei_dims = s.groups == 1
-                                    ? memory::dims{s.c_out, s.c_in, s.kernel_h, s.kernel_w}
-                                    : memory::dims{s.groups, s.c_out / s.groups, s.c_in / s.groups, s.kernel_h, s.kernel_w};
+  const memory::dims wei_dims =
+      s.groups == 1 ? memory::dims{s.c_out, s.c_in, s.kernel_h, s.kernel_w}
+                    : memory::dims{s.groups, s.c_out / s.groups, s.c_in / s.groups, s.kernel_h, s.kernel_w};
   const memory::desc src_md(src_dims, f32, Tag::nhwc);
   const memory::desc dst_md(dst_dims, f32, Tag::nhwc);
   const memory::desc user_wei_md(wei_dims, f32, s.groups == 1 ? Tag::oihw : Tag::goihw);
@@ -107,12 +107,12 @@ std::unique_ptr<ConvEntry> build_entry(const ConvKey& key) {
   const memory::dims pad = {s.pad_h, s.pad_w};  // symmetric like PyTorch; oneDNN floors like out_h()
 
   // convolution_direct: convolution_auto may pick Winograd, whose rounding differs from PyTorch.
-  auto desc = key.has_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                             dnnl::algorithm::convolution_direct, src_md, any_wei_md,
-                                                             bias_md, dst_md, strides, dilates, pad, pad)
-                           : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                             dnnl::algorithm::convolution_direct, src_md, any_wei_md,
-                                                             dst_md, strides, dilates, pad, pad);
+  auto desc =
+      key.has_bias
+          ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                            src_md, any_wei_md, bias_md, dst_md, strides, dilates, pad, pad)
+          : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                            src_md, any_wei_md, dst_md, strides, dilates, pad, pad);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   dnnl::convolution_forward::primitive_desc pd(desc, attr, cpu_engine());
@@ -161,7 +161,7 @@ ConvEntry& lookup_or_build(const ConvKey& key) {
 void check_shape(const Conv2dShape& s, const float* x, const float* weight, const float* y) {
   NASWOT_EXPECT(s.n >= 1 && s.h >= 1 && s.w >= 1 && s.c_in >= 1 && s.c_out >= 1, BadInput,
                 "conv2d: n, h, w, c_in, c_out expected >= 1, got n=" << s.n << " h=" << s.h << " w=" << s.w
-                                                                   << " c_in=" << s.c_in << " c_out=" << s.c_out);
+                                                                     << " c_in=" << s.c_in << " c_out=" << s.c_out);
   NASWOT_EXPECT(s.kernel_h >= 1 && s.kernel_w >= 1 && s.stride_h >= 1 && s.stride_w >= 1 && s.dilation_h >= 1 &&
                     s.dilation_w >= 1 && s.pad_h >= 0 && s.pad_w >= 0,
                 BadInput, "conv2d: kernel, stride, dilation expected >= 1 and pad >= 0");

@@ -20,7 +20,56 @@ __global__ void add_channel_bias_kernel(float* __restrict__ y, int64_t count, in
     y[e] = __fadd_rn(y[e], bias[e % channels]);
 }
 
+struct DirectGeometry {
+  int h, w, c_in, c_out, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow;
+};
+
+__global__ void conv2d_direct_kernel(const DirectGeometry g, int64_t count, const float* __restrict__ x,
+                                     const float* __restrict__ weight, const float* __restrict__ bias,
+                                     float* __restrict__ y) {
+  const int cig = g.c_in / g.groups, cog = g.c_out / g.groups;
+  for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < count;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int k = static_cast<int>(e % g.c_out);
+    int64_t rest = e / g.c_out;
+    const int ox = static_cast<int>(rest % g.ow);
+    rest /= g.ow;
+    const int oy = static_cast<int>(rest % g.oh);
+    const int64_t img = rest / g.oh;
+    const int c0 = (k / cog) * cig;
+    const float* wk = weight + static_cast<int64_t>(k) * g.kh * g.kw * cig;
+    float acc = 0.0f;
+    for (int r = 0; r < g.kh; ++r) {
+      const int iy = oy * g.sh - g.ph + r * g.dh;
+      if (iy < 0 || iy >= g.h) continue;
+      for (int q = 0; q < g.kw; ++q) {
+        const int ix = ox * g.sw - g.pw + q * g.dw;
+        if (ix < 0 || ix >= g.w) continue;
+        const float* xp = x + ((img * g.h + iy) * g.w + ix) * g.c_in + c0;
+        const float* wp = wk + (static_cast<int64_t>(r) * g.kw + q) * cig;
+        for (int c = 0; c < cig; ++c) acc = fmaf(xp[c], wp[c], acc);
+      }
+    }
+    y[e] = bias != nullptr ? acc + bias[k] : acc;
+  }
+}
+
 }  // namespace
+
+void conv2d_direct(const Conv2dShape& s, const float* x, const float* weight_ohwi, const float* bias, float* y,
+                   cudaStream_t stream) {
+  NASWOT_EXPECT(s.n >= 1 && s.h >= 1 && s.w >= 1 && s.c_in >= 1 && s.c_out >= 1 && s.groups >= 1 &&
+                    s.c_in % s.groups == 0 && s.c_out % s.groups == 0 && s.out_h() >= 1 && s.out_w() >= 1,
+                BadInput, "cuda::conv2d_direct: invalid shape");
+  NASWOT_EXPECT(x != nullptr && weight_ohwi != nullptr && y != nullptr, BadInput,
+                "cuda::conv2d_direct: x, weight and y expected non-null");
+  const DirectGeometry g{s.h,        s.w,        s.c_in,     s.c_out,    s.kernel_h,   s.kernel_w, s.stride_h, s.stride_w,
+                         s.pad_h,    s.pad_w,    s.dilation_h, s.dilation_w, s.groups, s.out_h(),  s.out_w()};
+  const int64_t count = static_cast<int64_t>(s.n) * g.oh * g.ow * g.c_out;
+  const auto blocks = static_cast<unsigned>(std::clamp<int64_t>((count + kThreads - 1) / kThreads, 1, kMaxBlocks));
+  conv2d_direct_kernel<<<blocks, kThreads, 0, stream>>>(g, count, x, weight_ohwi, bias, y);
+  NASWOT_CHECK_LAUNCH(conv2d_direct_kernel, stream);
+}
 
 void add_channel_bias(float* y, int64_t rows, int channels, const float* bias, cudaStream_t stream) {
   NASWOT_EXPECT(rows >= 1 && channels >= 1, BadInput,
@@ -34,6 +83,10 @@ void add_channel_bias(float* y, int64_t rows, int channels, const float* bias, c
 
 void conv2d(const Conv2dLaunch& launch, const Conv2dShape& s, const float* x, const float* weight_ohwi,
             const float* bias, float* y, void* workspace, cudaStream_t stream) {
+  if (launch.direct) {
+    conv2d_direct(s, x, weight_ohwi, bias, y, stream);
+    return;
+  }
   NASWOT_EXPECT(launch.handle != nullptr && launch.x_desc != nullptr && launch.w_desc != nullptr &&
                     launch.conv_desc != nullptr && launch.y_desc != nullptr,
                 Internal, "cuda::conv2d: incomplete cuDNN plan");

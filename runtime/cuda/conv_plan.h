@@ -5,6 +5,8 @@
 // (hits). The choice is deterministic (cuDNN's heuristic ranking, not timing), restricted to
 // FP32 FMA math (no TF32) and to the GEMM/direct algorithm family whose rounding is closest to the
 // CPU's direct convolution (no FFT or Winograd), under kConvWorkspaceLimit bytes of workspace.
+// When cuDNN offers nothing admissible the plan is `direct` (cuda::conv2d_direct, slow, with a
+// warning on stderr); NASWOT_CONV_DIRECT=1 forces that for every shape (diagnosis).
 // Layout: NHWC activations; filters KRSC (PyTorch OIHW reordered on the host) when cuDNN accepts
 // it, else KCRS (= OIHW as is); ConvPlan::filter_ohwi says which one the weights must be in.
 #pragma once
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "kernels/cuda/conv2d.cuh"
@@ -43,19 +46,22 @@ struct ConvPlan {
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
   size_t workspace_bytes = 0;
   bool filter_ohwi = true;  // weights in KRSC (true) or OIHW (false)
+  bool direct = false;      // cuDNN had no admissible algorithm (or NASWOT_CONV_DIRECT=1)
   cuda::Conv2dLaunch view(cudnnHandle_t handle) const;
 };
 
+// Thread-safe (one mutex): several host threads may drive lanes that share the cache. A returned
+// plan is immutable and stays valid for the cache's lifetime.
 class ConvPlanCache {
  public:
-  // The plan for `key`, built with `handle` on a miss. Throws Unsupported naming the shape when
-  // cuDNN offers no admissible algorithm.
+  // The plan for `key`, built with `handle` on a miss.
   const ConvPlan& get(cudnnHandle_t handle, const ConvKey& key);
-  int64_t hits() const { return m_hits; }
-  int64_t misses() const { return m_misses; }
-  size_t size() const { return m_plans.size(); }
+  int64_t hits() const;
+  int64_t misses() const;
+  size_t size() const;
 
  private:
+  mutable std::mutex m_mutex;
   std::map<ConvKey, std::unique_ptr<ConvPlan>> m_plans;
   int64_t m_hits = 0;
   int64_t m_misses = 0;

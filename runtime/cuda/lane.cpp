@@ -3,6 +3,7 @@
 #include "runtime/cuda/lane.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <sstream>
 
@@ -16,20 +17,20 @@
 namespace naswot::rt {
 namespace {
 
-constexpr int kRegions = 7;  // tensors, params, bits, stats, bn_scratch, workspace, k
-enum Region { kTensors, kParams, kBits, kStats, kBnScratch, kWorkspace, kK };
+constexpr int kRegions = kArenaRegions;
+constexpr size_t idx(ArenaRegion r) { return static_cast<size_t>(r); }
 
 size_t align256(size_t bytes) { return (bytes + 255) / 256 * 256; }
 size_t align_floats(size_t floats) { return (floats + kArenaAlignFloats - 1) / kArenaAlignFloats * kArenaAlignFloats; }
 
 void region_sizes(const ArenaSizes& s, size_t out[kRegions]) {
-  out[kTensors] = align256(s.tensor_bytes);
-  out[kParams] = align256(s.param_floats * sizeof(float));
-  out[kBits] = align256(s.bits_bytes);
-  out[kStats] = align256(s.stats_bytes);
-  out[kBnScratch] = align256(s.bn_scratch_bytes);
-  out[kWorkspace] = align256(s.workspace_bytes);
-  out[kK] = align256(s.k_bytes);
+  out[idx(ArenaRegion::Tensors)] = align256(s.tensor_bytes);
+  out[idx(ArenaRegion::Params)] = align256(s.param_floats * sizeof(float));
+  out[idx(ArenaRegion::Bits)] = align256(s.bits_bytes);
+  out[idx(ArenaRegion::Stats)] = align256(s.stats_bytes);
+  out[idx(ArenaRegion::BnScratch)] = align256(s.bn_scratch_bytes);
+  out[idx(ArenaRegion::Workspace)] = align256(s.workspace_bytes);
+  out[idx(ArenaRegion::K)] = align256(s.k_bytes);
 }
 
 }  // namespace
@@ -145,24 +146,25 @@ bool Lane::ensure(const ArenaSizes& sizes) {
     m_k_host = PinnedBuffer<int64_t>(k_count, "K staging (pinned)");
     grew = true;
   }
+  if (grew) ++m_growths;
   return grew;
 }
 
-unsigned char* Lane::region(size_t index) {
+unsigned char* Lane::region(ArenaRegion which) {
   size_t r[kRegions];
   region_sizes(m_capacity, r);
   size_t offset = 0;
-  for (size_t i = 0; i < index; ++i) offset += r[i];
+  for (size_t i = 0; i < idx(which); ++i) offset += r[i];
   return m_arena.data() + offset;
 }
 
-int64_t* Lane::k_device() { return reinterpret_cast<int64_t*>(region(kK)); }
+int64_t* Lane::k_device() { return reinterpret_cast<int64_t*>(region(ArenaRegion::K)); }
 
 float* Lane::tensor(TensorId t) {
   const size_t off = m_schedule.offset(t);
   if (off == kBatchAlias) return const_cast<float*>(m_batch);  // read-only by SSA: no op writes the input
   NASWOT_EXPECT(off != kNotMaterialised, Internal, "cuda backend: tensor " << t << " is not materialised");
-  return reinterpret_cast<float*>(region(kTensors)) + off;
+  return reinterpret_cast<float*>(region(ArenaRegion::Tensors)) + off;
 }
 
 void Lane::stage_params(const Plan& plan, const Params& params, ConvPlanCache& convs) {
@@ -186,17 +188,22 @@ void Lane::stage_params(const Plan& plan, const Params& params, ConvPlanCache& c
   }
   size_t used = 0;
   for (const ParamSlot& slot : m_slots) used = std::max(used, slot.offset + slot.count);
-  copy_to_device(region(kParams), host, used * sizeof(float), m_stream.get());
+  copy_to_device(region(ArenaRegion::Params), host, used * sizeof(float), m_stream.get());
 }
 
 void Lane::enqueue(const Plan& plan, const Params& params, Counting counting, const float* batch, ConvPlanCache& convs,
-                   int64_t* k_out, bool copy_k_to_host) {
+                   int64_t* k_out, bool copy_k_to_host, LaneProfile* profile) {
+  using clock = std::chrono::steady_clock;
+  auto seconds_since = [](clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); };
   const Graph& g = plan.graph();
   for (int i : plan.order()) {
     const Op& op = g.ops[static_cast<size_t>(i)];
     NASWOT_EXPECT(supports(op), Unsupported,
                   "cuda backend: op " << to_string(op.kind) << " '" << op.name << "' is not supported");
   }
+  // The previous architecture's transfers from the pinned staging must be done before it is
+  // rewritten (free when the stream is idle; reports an earlier asynchronous fault here).
+  synchronize(m_stream.get());
   m_schedule.build(plan, cuda::kMaxBnAddTerms);
   ensure(arena_sizes(plan, m_schedule));
   param_slots(plan, m_schedule, m_slots, m_first_slot);
@@ -204,14 +211,27 @@ void Lane::enqueue(const Plan& plan, const Params& params, Counting counting, co
   m_n = plan.batch();
   m_k = k_out != nullptr ? k_out : k_device();
 
+  auto t0 = clock::now();
   stage_params(plan, params, convs);
   fill_zero(m_k, static_cast<size_t>(m_n) * static_cast<size_t>(m_n) * sizeof(int64_t), m_stream.get());
-  fill_zero(region(kBnScratch), m_capacity.bn_scratch_bytes, m_stream.get());  // batchnorm_stats tickets
+  fill_zero(region(ArenaRegion::BnScratch), m_capacity.bn_scratch_bytes, m_stream.get());  // batchnorm_stats tickets
+  if (profile != nullptr) {
+    synchronize(m_stream.get());
+    profile->staging_seconds += seconds_since(t0);
+    ++profile->architectures;
+  }
   for (const Step& step : m_schedule.steps()) {
     const Op& op = g.ops[static_cast<size_t>(step.op)];
     try {
+      t0 = clock::now();
       run_step(plan, step, counting, convs);
       cuda::check_launch(op.name.c_str(), __FILE__, __LINE__, m_stream.get());  // + sync with NASWOT_SYNC_CHECKS
+      if (profile != nullptr) {
+        synchronize(m_stream.get());
+        const auto kind = static_cast<size_t>(step.kind == StepKind::Tap ? OpKind::Tap : op.kind);
+        profile->seconds[kind] += seconds_since(t0);
+        ++profile->calls[kind];
+      }
     } catch (const Error& e) {
       std::ostringstream os;
       os << "cuda backend: op " << to_string(op.kind) << " '" << op.name << "': " << e.what();

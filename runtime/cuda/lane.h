@@ -8,6 +8,7 @@
 //   | workspace (cuDNN) | k (n x n int64)
 // enqueue() only enqueues: the caller synchronizes (compute_k) or waits on an event (score_many).
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -18,6 +19,11 @@
 #include "runtime/cuda/schedule.h"
 
 namespace naswot::rt {
+
+// The arena's regions, in address order.
+enum class ArenaRegion : uint8_t { Tensors, Params, Bits, Stats, BnScratch, Workspace, K };
+inline constexpr int kArenaRegions = 7;
+static_assert(static_cast<int>(ArenaRegion::K) + 1 == kArenaRegions, "kArenaRegions counts every region");
 
 struct ArenaSizes {
   size_t tensor_bytes = 0, param_floats = 0, bits_bytes = 0, stats_bytes = 0, bn_scratch_bytes = 0,
@@ -39,6 +45,15 @@ struct ParamSlot {
   bool to_ohwi = false;  // conv weight reordered OIHW -> OHWI while staging
 };
 
+// Wall time per op kind while profiling (each step synchronized: host enqueue + device time).
+// Node steps count under their op's kind (Add or BatchNorm), merged taps under Tap.
+struct LaneProfile {
+  std::array<double, kOpKindCount> seconds{};
+  std::array<int64_t, kOpKindCount> calls{};
+  double staging_seconds = 0.0;  // parameter packing + upload, K zeroing
+  int64_t architectures = 0;
+};
+
 class Lane {
  public:
   Lane();
@@ -47,11 +62,13 @@ class Lane {
   const ArenaSizes& capacity() const { return m_capacity; }
   // Grow the arena and staging to hold `sizes`; true when something was (re)allocated.
   bool ensure(const ArenaSizes& sizes);
+  int64_t growths() const { return m_growths; }  // number of ensure() calls that allocated
   // Enqueue one architecture: parameters, every step, K accumulated into k_out (device n x n,
   // zeroed here first; nullptr = this lane's own K region). Also enqueues the copy of K into
   // k_host_pinned() when copy_k_to_host. Does not synchronize.
+  // With `profile`, every step is synchronized and timed into it.
   void enqueue(const Plan& plan, const Params& params, Counting counting, const float* batch, ConvPlanCache& convs,
-               int64_t* k_out, bool copy_k_to_host);
+               int64_t* k_out, bool copy_k_to_host, LaneProfile* profile = nullptr);
   int64_t* k_device();
   const int64_t* k_host_pinned() const { return m_k_host.data(); }
   // Values of a materialised tensor after the last enqueue (synchronizes; tests).
@@ -64,7 +81,7 @@ class Lane {
   void run_node(const Plan& plan, const Step& step, Counting counting);
   void run_tap(const Plan& plan, int slot, Counting counting, const float* x);
   float* tensor(TensorId t);
-  unsigned char* region(size_t index);
+  unsigned char* region(ArenaRegion r);
 
   Stream m_stream;
   CudnnHandle m_cudnn;
@@ -78,6 +95,7 @@ class Lane {
   const float* m_batch = nullptr;
   int64_t* m_k = nullptr;
   int m_n = 0;
+  int64_t m_growths = 0;
 };
 
 // Parameter slots for the ops the schedule runs (conv/linear weight and bias, BN gamma and beta),

@@ -57,7 +57,7 @@ void Lane::run_step(const Plan& plan, const Step& step, Counting counting, ConvP
   auto in_shape = [&](size_t k) { return plan.tensor(op.inputs[k]).shape; };
   auto x = [&](size_t k) { return tensor(op.inputs[k]); };
   auto param = [&](size_t k) {  // k-th parameter slot of this op, on the device
-    return reinterpret_cast<const float*>(region(1)) +
+    return reinterpret_cast<const float*>(region(ArenaRegion::Params)) +
            m_slots[static_cast<size_t>(m_first_slot[static_cast<size_t>(step.op)]) + k].offset;
   };
   switch (op.kind) {
@@ -68,7 +68,7 @@ void Lane::run_step(const Plan& plan, const Step& step, Counting counting, ConvP
       NASWOT_EXPECT(cp.workspace_bytes <= m_capacity.workspace_bytes, Internal,
                     "conv workspace " << cp.workspace_bytes << " exceeds the arena's " << m_capacity.workspace_bytes);
       cuda::conv2d(cp.view(m_cudnn.get()), cs, x(0), param(0), op.bias.empty() ? nullptr : param(1),
-                   tensor(op.output), region(5), s);
+                   tensor(op.output), region(ArenaRegion::Workspace), s);
       return;
     }
     case OpKind::BatchNorm: run_node(plan, step, counting); return;  // lone BN: one-term node
@@ -135,7 +135,7 @@ void Lane::run_node(const Plan& plan, const Step& step, Counting counting) {
   const Shape4 out = plan.tensor(op.output).shape;
   const int64_t rows = static_cast<int64_t>(out.n) * out.h * out.w;
   const size_t stat_bytes = align256(static_cast<size_t>(out.c) * sizeof(float));
-  unsigned char* stats = region(3);
+  unsigned char* stats = region(ArenaRegion::Stats);
   cuda::BnAddTerm terms[cuda::kMaxBnAddTerms];
   for (int k = 0; k < step.num_terms; ++k) {
     const NodeTerm& nt = m_schedule.terms()[static_cast<size_t>(step.first_term + k)];
@@ -145,16 +145,16 @@ void Lane::run_node(const Plan& plan, const Step& step, Counting counting) {
     auto* mean = reinterpret_cast<float*>(stats + (3 * static_cast<size_t>(k) + 0) * stat_bytes);
     auto* var = reinterpret_cast<float*>(stats + (3 * static_cast<size_t>(k) + 1) * stat_bytes);
     auto* invstd = reinterpret_cast<float*>(stats + (3 * static_cast<size_t>(k) + 2) * stat_bytes);
-    cuda::batchnorm_stats_invstd(terms[k].x, rows, out.c, bn.eps, mean, var, invstd, region(4), m_stream.get());
+    cuda::batchnorm_stats_invstd(terms[k].x, rows, out.c, bn.eps, mean, var, invstd, region(ArenaRegion::BnScratch), m_stream.get());
     const int slot = m_first_slot[static_cast<size_t>(nt.bn_op)];
-    const float* params = reinterpret_cast<const float*>(region(1));
+    const float* params = reinterpret_cast<const float*>(region(ArenaRegion::Params));
     terms[k].mean = mean;
     terms[k].invstd = invstd;
     terms[k].gamma = params + m_slots[static_cast<size_t>(slot)].offset;
     terms[k].beta = params + m_slots[static_cast<size_t>(slot) + 1].offset;
   }
   const int weight = step.tap_slot >= 0 ? plan.taps()[static_cast<size_t>(step.tap_slot)].weight(counting) : 0;
-  uint64_t* bits = weight != 0 ? reinterpret_cast<uint64_t*>(region(2)) : nullptr;
+  uint64_t* bits = weight != 0 ? reinterpret_cast<uint64_t*>(region(ArenaRegion::Bits)) : nullptr;
   cuda::bn_add_pack(terms, step.num_terms, step.sum_from_zero, out.n, out.per_image(), out.c, tensor(op.output),
                     nullptr, bits, m_stream.get());
   if (bits != nullptr) {
@@ -167,7 +167,7 @@ void Lane::run_tap(const Plan& plan, int slot, Counting counting, const float* x
   const PlannedTap& tap = plan.taps()[static_cast<size_t>(slot)];
   const int weight = tap.weight(counting);
   if (weight == 0) return;
-  auto* bits = reinterpret_cast<uint64_t*>(region(2));
+  auto* bits = reinterpret_cast<uint64_t*>(region(ArenaRegion::Bits));
   cuda::sign_pack(x, plan.batch(), tap.units, bits, m_stream.get());
   cuda::popcount_k_accumulate(bits, plan.batch(), cpu::sign_words(tap.units), tap.units, weight, m_k, m_stream.get());
 }

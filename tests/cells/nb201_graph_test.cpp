@@ -153,8 +153,10 @@ TEST(Nb201Graph, ParamNamesShapesAndOrder) {
   for (const char* absent : {"cells.3.layers.1.op.1.weight", "cells.3.layers.3.op.1.weight",
                              "cells.3.layers.4.op.1.weight", "stem.2.weight"})
     EXPECT_EQ(shape.count(absent), 0u) << absent;
-  // 2 stem + 15 cells x 3 convs x 5 (conv + 4 BN) + 2 blocks x 11 + lastact 4 + classifier 2
-  EXPECT_EQ(g.params.size(), 5u + 15 * 3 * 5 + 2 * 11 + 4 + 2);
+  // Every BN has 5 entries (weight, bias, running_mean, running_var, num_batches_tracked):
+  // stem conv + BN, 15 cells x 3 convs x (conv + BN), 2 blocks x (2 x (conv + BN) + shortcut conv),
+  // lastact BN, classifier weight + bias.
+  EXPECT_EQ(g.params.size(), 6u + 15 * 3 * 6 + 2 * 13 + 5 + 2);
   // Creation order: stem first, then cells.0 .. cells.16, then lastact, classifier last.
   EXPECT_EQ(g.params.front().name, "stem.0.weight");
   EXPECT_EQ(g.params.back().name, "classifier.bias");
@@ -165,8 +167,9 @@ TEST(Nb201Graph, ParamNamesShapesAndOrder) {
     EXPECT_GE(k, last_cell) << p.name << " out of creation order";
     last_cell = k;
   }
-  // Inside a ReLUConvBN: conv weight, BN weight, bias, running_mean, running_var; inside a
-  // reduction block: conv_a, conv_b, downsample.
+  // Inside a ReLUConvBN: conv weight, BN weight, bias, running_mean, running_var,
+  // num_batches_tracked (PyTorch's state_dict order); inside a reduction block: conv_a, conv_b,
+  // downsample.
   auto pos = [&](const std::string& name) {
     for (size_t i = 0; i < g.params.size(); ++i)
       if (g.params[i].name == name) return static_cast<int>(i);
@@ -177,8 +180,9 @@ TEST(Nb201Graph, ParamNamesShapesAndOrder) {
   EXPECT_EQ(pos("cells.5.conv_a.op.2.bias"), w + 2);
   EXPECT_EQ(pos("cells.5.conv_a.op.2.running_mean"), w + 3);
   EXPECT_EQ(pos("cells.5.conv_a.op.2.running_var"), w + 4);
-  EXPECT_EQ(pos("cells.5.conv_b.op.1.weight"), w + 5);
-  EXPECT_EQ(pos("cells.5.downsample.1.weight"), w + 10);
+  EXPECT_EQ(pos("cells.5.conv_a.op.2.num_batches_tracked"), w + 5);
+  EXPECT_EQ(pos("cells.5.conv_b.op.1.weight"), w + 6);
+  EXPECT_EQ(pos("cells.5.downsample.1.weight"), w + 12);
   EXPECT_LT(pos("cells.4.layers.5.op.2.running_var"), w);
   EXPECT_LT(pos("cells.0.layers.2.op.1.weight"), pos("cells.0.layers.5.op.1.weight"));
 }

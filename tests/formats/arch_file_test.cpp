@@ -1,9 +1,10 @@
 // Architecture list files: comments, blank lines, CRLF and surrounding blanks are skipped or
 // trimmed, line numbers are kept for messages, an empty list and a missing file are errors.
+#include "tools/formats/arch_file.h"
+
 #include <gtest/gtest.h>
 
 #include "formats/format_test_util.h"
-#include "tools/formats/arch_file.h"
 
 namespace naswot::test {
 namespace {
@@ -26,8 +27,7 @@ TEST(ArchFile, SkipsCommentsAndBlankLinesKeepsLineNumbers) {
   EXPECT_EQ(lines[1].arch, "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|");
   EXPECT_EQ(lines[2].line, 7);
   EXPECT_EQ(lines[2].arch, "last-without-newline");
-  EXPECT_EQ(formats::read_arch_file(path),
-            (std::vector<std::string>{lines[0].arch, lines[1].arch, lines[2].arch}));
+  EXPECT_EQ(formats::read_arch_file(path), (std::vector<std::string>{lines[0].arch, lines[1].arch, lines[2].arch}));
 }
 
 TEST(ArchFile, EmptyAndMissingFiles) {

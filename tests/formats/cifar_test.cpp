@@ -4,6 +4,8 @@
 // errors; the seeded batch choice (a permutation, deterministic per seed, different across
 // seeds, uniform over records); and, when the shared data is present, the real files against
 // their label CSVs.
+#include "tools/formats/cifar.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,7 +14,6 @@
 #include <sstream>
 
 #include "formats/format_test_util.h"
-#include "tools/formats/cifar.h"
 
 namespace naswot::test {
 namespace {
@@ -22,7 +23,9 @@ using formats::kCifarPixels;
 using formats::open_cifar;
 using formats::read_cifar_records;
 
-uint8_t pixel_value(uint64_t record, int c, int p) { return static_cast<uint8_t>(record * 31 + static_cast<uint64_t>(c) * 7 + static_cast<uint64_t>(p)); }
+uint8_t pixel_value(uint64_t record, int c, int p) {
+  return static_cast<uint8_t>(record * 31 + static_cast<uint64_t>(c) * 7 + static_cast<uint64_t>(p));
+}
 
 // `n` records; label bytes are (coarse, fine) = (r % 20, r % 100) or the single label `r % classes`.
 std::vector<uint8_t> make_records(uint64_t n, int label_bytes, int classes, uint64_t first = 0) {
@@ -95,7 +98,8 @@ TEST(Cifar, SizeErrorsExplainLayout) {
   EXPECT_TRUE(throws_error([&] { open_cifar(path, true); }, ErrorKind::BadInput,
                            {path, "truncated or not a CIFAR file: size 6145 is not a multiple of 3073 (or 3074)"}));
   write_bytes(path, make_records(2, 2, 100));
-  EXPECT_TRUE(throws_error([&] { open_cifar(path, false); }, ErrorKind::BadInput, {"multiple of 3074", "cifar100:PATH"}));
+  EXPECT_TRUE(
+      throws_error([&] { open_cifar(path, false); }, ErrorKind::BadInput, {"multiple of 3074", "cifar100:PATH"}));
   write_bytes(path, {});
   EXPECT_TRUE(throws_error([&] { open_cifar(path, false); }, ErrorKind::BadInput, {path, "empty"}));
   EXPECT_TRUE(throws_error([&] { open_cifar(tmp.path("absent.bin"), false); }, ErrorKind::Io, {"absent.bin"}));
@@ -135,13 +139,15 @@ TEST(Cifar, DirectoryMeansOfficialTrainFiles) {
   expect_record(got, 2, 4, 10);
   EXPECT_EQ(open_cifar(sub.string(), false).records(), 10u);  // the subfolder itself works too
   std::filesystem::remove(sub / "data_batch_3.bin");
-  EXPECT_TRUE(throws_error([&] { open_cifar(tmp.dir(), false); }, ErrorKind::BadInput, {"data_batch_3.bin", "missing"}));
+  EXPECT_TRUE(
+      throws_error([&] { open_cifar(tmp.dir(), false); }, ErrorKind::BadInput, {"data_batch_3.bin", "missing"}));
   EXPECT_TRUE(throws_error([&] { open_cifar(tmp.dir(), true); }, ErrorKind::BadInput, {tmp.dir(), "train.bin"}));
 }
 
 TEST(Cifar, BatchChoiceIsSeededPermutation) {
   const uint64_t n = 1000;
-  const std::vector<uint64_t> a = choose_records(n, 128, 1), b = choose_records(n, 128, 1), c = choose_records(n, 128, 2);
+  const std::vector<uint64_t> a = choose_records(n, 128, 1), b = choose_records(n, 128, 1),
+                              c = choose_records(n, 128, 2);
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
   EXPECT_EQ(std::set<uint64_t>(a.begin(), a.end()).size(), a.size()) << "repeated record";
@@ -162,7 +168,8 @@ TEST(Cifar, BatchChoiceIsUniform) {
   for (int s = 0; s < trials; ++s) ++count[choose_records(n, 1, kSeed + static_cast<uint64_t>(s))[0]];
   const double expected = static_cast<double>(trials) / n, sigma = std::sqrt(expected * (1.0 - 1.0 / n));
   for (int r = 0; r < n; ++r)
-    EXPECT_NEAR(count[static_cast<size_t>(r)], expected, 5 * sigma) << "record " << r << " chosen first " << count[static_cast<size_t>(r)] << " times";
+    EXPECT_NEAR(count[static_cast<size_t>(r)], expected, 5 * sigma)
+        << "record " << r << " chosen first " << count[static_cast<size_t>(r)] << " times";
 }
 
 std::vector<int> csv_labels(const std::string& path) {
@@ -172,11 +179,13 @@ std::vector<int> csv_labels(const std::string& path) {
   std::stringstream header(line);
   std::string col;
   int label_col = -1;
-  for (int i = 0; std::getline(header, col, ','); ++i) if (col == "label") label_col = i;
+  for (int i = 0; std::getline(header, col, ','); ++i)
+    if (col == "label") label_col = i;
   std::vector<int> labels;
   while (std::getline(in, line)) {
     std::stringstream row(line);
-    for (int i = 0; std::getline(row, col, ','); ++i) if (i == label_col) labels.push_back(std::stoi(col));
+    for (int i = 0; std::getline(row, col, ','); ++i)
+      if (i == label_col) labels.push_back(std::stoi(col));
   }
   return labels;
 }
@@ -196,9 +205,11 @@ void check_shared(const std::string& bin, const std::string& csv, bool cifar100,
 TEST(Cifar, SharedDataLabelsMatchCsv) {
   const std::string dir = shared_data_dir();
   if (dir.empty()) GTEST_SKIP() << "NASWOT_SHARED_DATA (../shared/data) is absent: real CIFAR files not checked";
-  check_shared(dir + "/cifar10/cifar10_test_eembc200.bin", dir + "/cifar10/cifar10_test_eembc200_labels.csv", false, 200);
+  check_shared(dir + "/cifar10/cifar10_test_eembc200.bin", dir + "/cifar10/cifar10_test_eembc200_labels.csv", false,
+               200);
   check_shared(dir + "/cifar10/cifar10_test_first20.bin", dir + "/cifar10/cifar10_test_first20_labels.csv", false, 20);
-  check_shared(dir + "/cifar100/cifar100_test_first20.bin", dir + "/cifar100/cifar100_test_first20_labels.csv", true, 20);
+  check_shared(dir + "/cifar100/cifar100_test_first20.bin", dir + "/cifar100/cifar100_test_first20_labels.csv", true,
+               20);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // against values computed independently here in double, the NCHW -> NHWC placement of every
 // value (CIFAR, npy uint8 and float32, synthetic), the seeded choice (deterministic, different
 // across seeds), the too-few-images message, synthetic statistics, and the shared CIFAR files.
+#include "tools/formats/datasets.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,6 @@
 #include "formats/format_test_util.h"
 #include "runtime/philox.h"
 #include "tools/formats/cifar.h"
-#include "tools/formats/datasets.h"
 #include "tools/formats/npy.h"
 
 namespace naswot::test {
@@ -20,7 +21,9 @@ using formats::load_batch;
 using formats::parse_data_spec;
 
 // Pixel value of record r, channel c, position p in the generated files.
-uint8_t pix(uint64_t r, int c, int p) { return static_cast<uint8_t>((r * 131 + static_cast<uint64_t>(c) * 17 + static_cast<uint64_t>(p) * 3) % 256); }
+uint8_t pix(uint64_t r, int c, int p) {
+  return static_cast<uint8_t>((r * 131 + static_cast<uint64_t>(c) * 17 + static_cast<uint64_t>(p) * 3) % 256);
+}
 
 std::vector<uint8_t> cifar_file(uint64_t n) {
   std::vector<uint8_t> out;
@@ -53,7 +56,9 @@ TEST(Datasets, ParseDataSpec) {
   EXPECT_EQ(parse_data_spec("cifar100:d").kind, "cifar100");
   EXPECT_EQ(parse_data_spec("npy:a.npy").path, "a.npy");
   for (const char* bad : {"", "cifar10", "cifar10:", "imagenet:x", "synthetic:1", "npy", "Synthetic"})
-    EXPECT_TRUE(throws_error([&] { parse_data_spec(bad); }, ErrorKind::BadInput, {"'" + std::string(bad) + "'", "npy:FILE"})) << bad;
+    EXPECT_TRUE(
+        throws_error([&] { parse_data_spec(bad); }, ErrorKind::BadInput, {"'" + std::string(bad) + "'", "npy:FILE"}))
+        << bad;
   EXPECT_EQ(formats::parse_dataset_kind("ImageNet16-120"), DatasetKind::ImageNet16);
   EXPECT_TRUE(throws_error([] { formats::parse_dataset_kind("mnist"); }, ErrorKind::BadInput, {"'mnist'"}));
 }
@@ -62,12 +67,14 @@ TEST(Datasets, NormalizationMatchesIndependentValues) {
   for (const Ref& r : kRefs) {
     const formats::Normalization n = formats::normalization(r.kind);
     for (int c = 0; c < 3; ++c) {
-      EXPECT_EQ(n.mean[static_cast<size_t>(c)], static_cast<float>(r.mean[c] / 255.0)) << to_string(r.kind) << " c" << c;
+      EXPECT_EQ(n.mean[static_cast<size_t>(c)], static_cast<float>(r.mean[c] / 255.0))
+          << to_string(r.kind) << " c" << c;
       EXPECT_EQ(n.std[static_cast<size_t>(c)], static_cast<float>(r.std[c] / 255.0)) << to_string(r.kind) << " c" << c;
       // float32 arithmetic vs exact double: within a few float ulps of values up to ~4.
       for (int v = 0; v < 256; ++v) {
         const double ref = ref_value(static_cast<uint8_t>(v), r, c);
-        const float got = formats::normalize_pixel(static_cast<uint8_t>(v), n.mean[static_cast<size_t>(c)], n.std[static_cast<size_t>(c)]);
+        const float got = formats::normalize_pixel(static_cast<uint8_t>(v), n.mean[static_cast<size_t>(c)],
+                                                   n.std[static_cast<size_t>(c)]);
         EXPECT_NEAR(got, ref, 2e-6 * (1 + std::fabs(ref))) << to_string(r.kind) << " channel " << c << " value " << v;
       }
     }
@@ -88,8 +95,11 @@ TEST(Datasets, CifarBatchIsChosenNormalisedNhwc) {
     for (int h = 0; h < 32; ++h)
       for (int w = 0; w < 32; ++w)
         for (int c = 0; c < 3; ++c) {
-          const float want = formats::normalize_pixel(pix(chosen[k], c, h * 32 + w), n.mean[static_cast<size_t>(c)], n.std[static_cast<size_t>(c)]);
-          ASSERT_EQ(b.data[((k * 32 + static_cast<size_t>(h)) * 32 + static_cast<size_t>(w)) * 3 + static_cast<size_t>(c)], want)
+          const float want = formats::normalize_pixel(pix(chosen[k], c, h * 32 + w), n.mean[static_cast<size_t>(c)],
+                                                      n.std[static_cast<size_t>(c)]);
+          ASSERT_EQ(
+              b.data[((k * 32 + static_cast<size_t>(h)) * 32 + static_cast<size_t>(w)) * 3 + static_cast<size_t>(c)],
+              want)
               << "image " << k << " (record " << chosen[k] << ") h " << h << " w " << w << " c " << c;
         }
   EXPECT_EQ(load_batch(parse_data_spec("cifar10:" + path), 8, 5, DatasetKind::Cifar10, 32).data, b.data);
@@ -105,11 +115,14 @@ TEST(Datasets, TooFewImagesAndWrongSize) {
   const std::string path = tmp.path("c.bin");
   write_bytes(path, cifar_file(20));
   const formats::DataSpec spec = parse_data_spec("cifar10:" + path);
-  EXPECT_TRUE(throws_error([&] { load_batch(spec, 128, 1, DatasetKind::Cifar10, 32); }, ErrorKind::BadInput,
-                           {path + " holds 20 images; --batch 128 needs at least 128 (use --batch 20 or a larger file)"}));
+  EXPECT_TRUE(
+      throws_error([&] { load_batch(spec, 128, 1, DatasetKind::Cifar10, 32); }, ErrorKind::BadInput,
+                   {path + " holds 20 images; --batch 128 needs at least 128 (use --batch 20 or a larger file)"}));
   EXPECT_EQ(load_batch(spec, 20, 1, DatasetKind::Cifar10, 32).shape.n, 20);
-  EXPECT_TRUE(throws_error([&] { load_batch(spec, 4, 1, DatasetKind::Cifar10, 16); }, ErrorKind::BadInput, {"32x32", "16x16"}));
-  EXPECT_TRUE(throws_error([&] { load_batch(spec, 0, 1, DatasetKind::Cifar10, 32); }, ErrorKind::BadInput, {"batch size 0"}));
+  EXPECT_TRUE(
+      throws_error([&] { load_batch(spec, 4, 1, DatasetKind::Cifar10, 16); }, ErrorKind::BadInput, {"32x32", "16x16"}));
+  EXPECT_TRUE(
+      throws_error([&] { load_batch(spec, 0, 1, DatasetKind::Cifar10, 32); }, ErrorKind::BadInput, {"batch size 0"}));
 }
 
 TEST(Datasets, SyntheticBatchIsPhiloxNormalNhwc) {
@@ -128,13 +141,17 @@ TEST(Datasets, SyntheticBatchIsPhiloxNormalNhwc) {
     for (int h : {0, 5, 31})
       for (int w : {0, 19, 31})
         for (int c = 0; c < 3; ++c) {
-          const uint64_t flat = ((static_cast<uint64_t>(i) * 3 + static_cast<uint64_t>(c)) * s + static_cast<uint64_t>(h)) * s + static_cast<uint64_t>(w);
-          EXPECT_EQ(b.data[((static_cast<size_t>(i) * s + static_cast<size_t>(h)) * s + static_cast<size_t>(w)) * 3 + static_cast<size_t>(c)],
+          const uint64_t flat =
+              ((static_cast<uint64_t>(i) * 3 + static_cast<uint64_t>(c)) * s + static_cast<uint64_t>(h)) * s +
+              static_cast<uint64_t>(w);
+          EXPECT_EQ(b.data[((static_cast<size_t>(i) * s + static_cast<size_t>(h)) * s + static_cast<size_t>(w)) * 3 +
+                           static_cast<size_t>(c)],
                     philox_normal(1, kStreamSyntheticBatch, flat));
         }
   EXPECT_EQ(load_batch(parse_data_spec("synthetic"), n, 1, DatasetKind::Cifar100, s).data, b.data);
   EXPECT_NE(load_batch(parse_data_spec("synthetic"), n, 2, DatasetKind::Cifar10, s).data, b.data);
-  EXPECT_EQ(load_batch(parse_data_spec("synthetic"), 4, 3, DatasetKind::ImageNet16, 16).shape, (rt::Shape4{4, 16, 16, 3}));
+  EXPECT_EQ(load_batch(parse_data_spec("synthetic"), 4, 3, DatasetKind::ImageNet16, 16).shape,
+            (rt::Shape4{4, 16, 16, 3}));
 }
 
 TEST(Datasets, NpyFirstImagesFloatAsGivenUint8Normalised) {
@@ -156,11 +173,13 @@ TEST(Datasets, NpyFirstImagesFloatAsGivenUint8Normalised) {
       for (size_t p = 0; p < static_cast<size_t>(s * s); ++p) {
         const size_t nchw = (i * 3 + c) * s * s + p, nhwc = (i * s * s + p) * 3 + c;
         ASSERT_EQ(bf.data[nhwc], f[nchw]) << "image " << i << " c " << c << " p " << p;
-        ASSERT_EQ(bu.data[nhwc], formats::normalize_pixel(u[nchw], norm.mean[c], norm.std[c])) << "image " << i << " c " << c;
+        ASSERT_EQ(bu.data[nhwc], formats::normalize_pixel(u[nchw], norm.mean[c], norm.std[c]))
+            << "image " << i << " c " << c;
       }
   EXPECT_EQ(load_batch(parse_data_spec("npy:" + fpath), 5, 1, DatasetKind::Cifar10, 32).shape.n, 5);
   EXPECT_TRUE(throws_error([&] { load_batch(parse_data_spec("npy:" + fpath), 6, 1, DatasetKind::Cifar10, 32); },
-                           ErrorKind::BadInput, {fpath + " holds 5 images; --batch 6 needs at least 6 (use --batch 5"}));
+                           ErrorKind::BadInput,
+                           {fpath + " holds 5 images; --batch 6 needs at least 6 (use --batch 5"}));
   formats::write_npy_f32(fpath, {2, 1, 4, 4}, std::vector<float>(32));
   EXPECT_TRUE(throws_error([&] { load_batch(parse_data_spec("npy:" + fpath), 1, 1, DatasetKind::Cifar10, 32); },
                            ErrorKind::BadInput, {fpath, "(2, 1, 4, 4)", "(N, 3, H, W)"}));
@@ -188,8 +207,9 @@ TEST(Datasets, SharedCifarBatches) {
                            ErrorKind::BadInput, {"holds 200 images; --batch 201"}));
   const std::string c100 = dir + "/cifar100/cifar100_test_first20.bin";
   EXPECT_EQ(load_batch(parse_data_spec("cifar100:" + c100), 20, 1, DatasetKind::Cifar100, 32).shape.n, 20);
-  EXPECT_TRUE(throws_error([&] { load_batch(parse_data_spec("cifar100:" + c100), 128, 1, DatasetKind::Cifar100, 32); },
-                           ErrorKind::BadInput, {c100 + " holds 20 images; --batch 128 needs at least 128 (use --batch 20 or a larger file)"}));
+  EXPECT_TRUE(throws_error(
+      [&] { load_batch(parse_data_spec("cifar100:" + c100), 128, 1, DatasetKind::Cifar100, 32); }, ErrorKind::BadInput,
+      {c100 + " holds 20 images; --batch 128 needs at least 128 (use --batch 20 or a larger file)"}));
 }
 
 }  // namespace

@@ -64,8 +64,8 @@ inline ::testing::AssertionResult throws_error(const std::function<void()>& f, E
     f();
   } catch (const Error& e) {
     if (e.kind() != kind)
-      return ::testing::AssertionFailure() << "error kind " << to_string(e.kind()) << ", expected " << to_string(kind)
-                                           << ": " << e.what();
+      return ::testing::AssertionFailure()
+             << "error kind " << to_string(e.kind()) << ", expected " << to_string(kind) << ": " << e.what();
     for (const std::string& n : needles)
       if (std::string(e.what()).find(n) == std::string::npos)
         return ::testing::AssertionFailure() << "message '" << e.what() << "' does not contain '" << n << "'";

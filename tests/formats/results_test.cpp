@@ -2,6 +2,8 @@
 // -inf, empty index, quoting), jsonl lines that nlohmann parses back field by field ("-inf" as
 // a string, null index), table columns aligned across rows, one line per record, unknown
 // format rejected.
+#include "tools/formats/results.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,7 +12,6 @@
 #include <sstream>
 
 #include "formats/format_test_util.h"
-#include "tools/formats/results.h"
 
 namespace naswot::test {
 namespace {
@@ -21,7 +22,8 @@ using formats::ScoreRecord;
 std::vector<ScoreRecord> sample_records() {
   const double ninf = -std::numeric_limits<double>::infinity();
   return {
-      {12172, "|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|nor_conv_3x3~0|none~1|avg_pool_3x3~2|", 1663.2917823410034, "ok", 15360, 0.25},
+      {12172, "|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|nor_conv_3x3~0|none~1|avg_pool_3x3~2|",
+       1663.2917823410034, "ok", 15360, 0.25},
       {-1, "normal=sep_conv_3x3~0,skip_connect~1", ninf, "singular", 0, 0.001},
       {7, "a\"b", 0.1 + 0.2, "ok", 3, 12.5},
   };
@@ -45,7 +47,8 @@ TEST(Results, CsvHeaderAndFields) {
   EXPECT_EQ(lines[2], "," + std::string("\"normal=sep_conv_3x3~0,skip_connect~1\"") + ",-inf,singular,0,0.001000");
   EXPECT_EQ(lines[3], "7,\"a\"\"b\",0.30000000000000004,ok,3,12.500000");
   // The score field parses back to the identical double.
-  const std::string score = lines[1].substr(lines[1].find(",1663") + 1, lines[1].find(",ok") - lines[1].find(",1663") - 1);
+  const std::string score =
+      lines[1].substr(lines[1].find(",1663") + 1, lines[1].find(",ok") - lines[1].find(",1663") - 1);
   EXPECT_EQ(std::stod(score), 1663.2917823410034);
   EXPECT_EQ(formats::format_score(-std::numeric_limits<double>::infinity()), "-inf");
 }
@@ -60,11 +63,15 @@ TEST(Results, JsonlParsesBack) {
   ASSERT_EQ(lines.size(), recs.size());
   for (size_t i = 0; i < recs.size(); ++i) {
     const nlohmann::json j = nlohmann::json::parse(lines[i]);
-    if (recs[i].index < 0) EXPECT_TRUE(j.at("index").is_null());
-    else EXPECT_EQ(j.at("index").get<int64_t>(), recs[i].index);
+    if (recs[i].index < 0)
+      EXPECT_TRUE(j.at("index").is_null());
+    else
+      EXPECT_EQ(j.at("index").get<int64_t>(), recs[i].index);
     EXPECT_EQ(j.at("arch").get<std::string>(), recs[i].arch);
-    if (std::isfinite(recs[i].score)) EXPECT_EQ(j.at("score").get<double>(), recs[i].score);
-    else EXPECT_EQ(j.at("score").get<std::string>(), "-inf");
+    if (std::isfinite(recs[i].score))
+      EXPECT_EQ(j.at("score").get<double>(), recs[i].score);
+    else
+      EXPECT_EQ(j.at("score").get<std::string>(), "-inf");
     EXPECT_EQ(j.at("status").get<std::string>(), recs[i].status);
     EXPECT_EQ(j.at("n_units").get<int64_t>(), recs[i].n_units);
     EXPECT_EQ(j.at("seconds").get<double>(), recs[i].seconds);
@@ -91,7 +98,8 @@ TEST(Results, TableColumnsAligned) {
 
 TEST(Results, UnknownFormat) {
   std::ostringstream os;
-  EXPECT_TRUE(throws_error([&] { make_result_writer("xml", os); }, ErrorKind::BadInput, {"'xml'", "table, csv or jsonl"}));
+  EXPECT_TRUE(
+      throws_error([&] { make_result_writer("xml", os); }, ErrorKind::BadInput, {"'xml'", "table, csv or jsonl"}));
 }
 
 }  // namespace

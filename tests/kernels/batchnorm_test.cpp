@@ -7,6 +7,8 @@
 // reference to float rounding: rtol 1e-6 (about 8 ulps), atol 1e-7 for means near zero. y is
 // computed in float from float mean/invstd: each of its 4 float operations rounds, and |y| can reach
 // ~5 for normal data, so atol 1e-5, rtol 1e-5.
+#include "kernels/cpu/batchnorm.h"
+
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -14,7 +16,6 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/cpu/batchnorm.h"
 #include "test_util.h"
 
 namespace naswot::cpu {
@@ -50,9 +51,9 @@ void check_case(int64_t rows, int channels, double mean, double stddev, uint32_t
 
 TEST(BatchNorm, MatchesReference) {
   check_case(2 * 8 * 8, 16, 0.0, 1.0, kSeed);
-  check_case(1000, 3, 0.3, 2.0, kSeed + 10);        // 1000 rows: last chunk partial
-  check_case(4 * 7 * 5, 1, -1.0, 0.5, kSeed + 20);  // one channel
-  check_case(257, 64, 0.0, 1.0, kSeed + 30);        // one row past a chunk
+  check_case(1000, 3, 0.3, 2.0, kSeed + 10);            // 1000 rows: last chunk partial
+  check_case(4 * 7 * 5, 1, -1.0, 0.5, kSeed + 20);      // one channel
+  check_case(257, 64, 0.0, 1.0, kSeed + 30);            // one row past a chunk
   check_case(128 * 32 * 32, 16, 0.2, 1.0, kSeed + 40);  // NB201's largest BN input
 }
 

@@ -5,6 +5,8 @@
 // Tolerance: |conv - ref| <= atol + rtol*|ref| with rtol = 1e-4 and atol = 1e-5 * sqrt(fan_in):
 // inputs are N(0,1) and weights U(-1,1)/sqrt(fan_in) (PyTorch's init scale), so outputs are O(1)
 // and fp32 rounding grows about like sqrt(fan_in) ulps.
+#include "kernels/cpu/conv2d.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,7 +14,6 @@
 #include <thread>
 #include <vector>
 
-#include "kernels/cpu/conv2d.h"
 #include "test_util.h"
 
 namespace naswot::cpu {

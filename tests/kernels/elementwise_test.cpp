@@ -3,6 +3,8 @@
 // compared bit for bit; zero also checks the sign of each zero (x.mul(0.) keeps x's sign).
 // linear accumulates in double like its reference: rtol 1e-6, atol 1e-6 (float rounding of the
 // result; both sums are double).
+#include "kernels/cpu/elementwise.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,7 +12,6 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/cpu/elementwise.h"
 #include "test_util.h"
 
 namespace naswot::cpu {

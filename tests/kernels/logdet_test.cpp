@@ -4,6 +4,8 @@
 // matrices: duplicate rows, the all-equal K of a dead network, and proportional rows that give LU
 // an exact zero pivot (-inf, Singular). Tolerance: relative 1e-9 on the log-det (both are
 // backward-stable factorizations of well-conditioned matrices; measured differences are ~1e-14).
+#include "kernels/cpu/logdet.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,7 +13,6 @@
 #include <random>
 #include <vector>
 
-#include "kernels/cpu/logdet.h"
 #include "kernels/cpu/popcount_k.h"
 #include "test_util.h"
 

@@ -6,6 +6,8 @@
 // Tolerances: max pooling is exact (it selects an input). Average pooling sums at most 49 floats in
 // float and divides: rtol 1e-6, atol 1e-6 against a double reference. global_avgpool accumulates in
 // double like its reference: rtol 1e-6 (the float rounding of the result), atol 1e-7.
+#include "kernels/cpu/pool.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,7 +15,6 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/cpu/pool.h"
 #include "test_util.h"
 
 namespace naswot::cpu {
@@ -138,7 +139,7 @@ TEST(Pool, GlobalAvgPoolMatchesReference) {
 TEST(Pool, RejectsBadShapes) {
   float buf[64] = {};
   NASWOT_EXPECT_BAD_INPUT(avgpool2d(make(1, 4, 4, 1, 3, 1, 2), false, buf, buf), "pad");  // pad > kernel/2
-  NASWOT_EXPECT_BAD_INPUT(maxpool2d(make(1, 2, 2, 1, 5, 1, 1), buf, buf), "kernel");    // kernel > padded input
+  NASWOT_EXPECT_BAD_INPUT(maxpool2d(make(1, 2, 2, 1, 5, 1, 1), buf, buf), "kernel");      // kernel > padded input
   NASWOT_EXPECT_BAD_INPUT(maxpool2d(make(0, 4, 4, 1, 3, 1, 1), buf, buf), "n, h, w, c");
   NASWOT_EXPECT_BAD_INPUT(global_avgpool(1, 0, 4, buf, buf), "hw");
   NASWOT_EXPECT_BAD_INPUT(global_avgpool(1, 4, 4, nullptr, buf), "non-null");

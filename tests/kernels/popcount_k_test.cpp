@@ -3,12 +3,13 @@
 // tested too. Exact equality: K is integer. Sizes: NB201's largest code (16 x 32 x 32 = 16384 units)
 // at batch 128, unit counts 1, 64, 65, 100 and 127, one image, rows padded with extra zero words.
 // The packed codes are built here bit by bit (not with sign_pack) so this test stands alone.
+#include "kernels/cpu/popcount_k.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
 
-#include "kernels/cpu/popcount_k.h"
 #include "kernels/cpu/signpack.h"
 #include "test_util.h"
 
@@ -44,8 +45,9 @@ TEST(PopcountK, MatchesReferenceExactly) {
     int n;
     int64_t units, extra_words, weight;
   };
-  const Case cases[] = {{128, 16 * 32 * 32, 0, 2}, {5, 100, 0, 1}, {1, 1, 0, 3}, {7, 64, 0, 1},
-                        {3, 65, 0, 2},             {9, 127, 2, 1}, {16, 4096, 0, 2}};
+  const Case cases[] = {
+      {128, 16 * 32 * 32, 0, 2}, {5, 100, 0, 1}, {1, 1, 0, 3}, {7, 64, 0, 1}, {3, 65, 0, 2}, {9, 127, 2, 1},
+      {16, 4096, 0, 2}};
   uint32_t seed = kSeed;
   for (const Case& k : cases) {
     SCOPED_TRACE(::testing::Message() << "n=" << k.n << " units=" << k.units << " extra words=" << k.extra_words

@@ -3,12 +3,13 @@
 // Unit counts: 1, 63, 64, 65 (tail word edges), 100, 4097, and NB201's largest tensor
 // 16 x 32 x 32 = 16384 at batch 128; one image. Inputs include exact zeros, -0, NaN, +-inf and
 // denormals, which the strict > must all classify like the reference.
+#include "kernels/cpu/signpack.h"
+
 #include <gtest/gtest.h>
 
 #include <limits>
 #include <vector>
 
-#include "kernels/cpu/signpack.h"
 #include "test_util.h"
 
 namespace naswot::cpu {

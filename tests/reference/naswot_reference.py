@@ -37,7 +37,7 @@ FLOAT32_EXACT_LIMIT = 1 << 24
 
 def code_gram_literal(x: torch.Tensor) -> np.ndarray:
     """c c^T + (1-c)(1-c)^T with c = (x > 0), x of shape (B, units): the original's formula."""
-    c = (x > 0).double().numpy()
+    c = (x > 0).double().cpu().numpy()
     return c @ c.T + (1.0 - c) @ (1.0 - c).T
 
 
@@ -49,9 +49,15 @@ def code_gram(x: torch.Tensor) -> np.ndarray:
     integer of magnitude <= units < 2**24, so float32 is exact whatever the summation order."""
     batch, units = x.shape
     assert units < FLOAT32_EXACT_LIMIT
-    s = torch.where(x > 0, 1.0, -1.0).reshape(batch, units, 1, 1)
-    g = torch.nn.functional.conv2d(s, s).reshape(batch, batch)
-    return (g.double().cpu().numpy() + units) * 0.5  # .cpu(): x may live on a GPU (bench/gpu_reference.py)
+    s = torch.where(x > 0, 1.0, -1.0)
+    if s.is_cuda:  # cuBLAS GEMM (bench/gpu_reference.py): +-1 inputs are exact even in TF32
+        g = s @ s.t()
+    else:
+        g = torch.nn.functional.conv2d(s.reshape(batch, units, 1, 1), s.reshape(batch, units, 1, 1))
+    k = (g.reshape(batch, batch).double().cpu().numpy() + units) * 0.5
+    # Guard against an inexact product path (an FFT/Winograd algorithm, say): K is integral.
+    assert np.array_equal(k, np.round(k)), "code Gram matrix is not integral"
+    return k
 
 
 def selects(counting: str, module: nn.Module) -> bool:
@@ -138,7 +144,8 @@ def reference_scores(net: nn.Module, x: torch.Tensor, countings=COUNTINGS) -> di
     return {c: (r.score, r.n_units) for c, r in naswot_kernels(net, x, countings).items()}
 
 
-if __name__ == "__main__":
+def self_check() -> None:
+    """Asserts the protocol's invariants on small inputs (run by crosscheck.py first)."""
     # Self-check on the worked example of §3.7 (c = 3): 99 hooked modules, N_A = 937,984.
     from tiny_network import TinyNetwork, expected_n_units
     arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
@@ -154,4 +161,23 @@ if __name__ == "__main__":
     probe = torch.randn(16, 3001)
     probe[:, :500] = 0.0
     assert np.array_equal(code_gram(probe), code_gram_literal(probe))
+    # Reachability (§1.3): a ReLU whose output never reaches the logits is not visited, so not
+    # counted; one behind a x*0 (the 'none' op) is.
+    class Branches(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.unused, self.zeroed = nn.ReLU(), nn.ReLU(), nn.ReLU()
+            self.head = nn.Linear(12, 1)
+
+        def forward(self, x):
+            self.unused(x)
+            y = self.used(x) + self.zeroed(x).mul(0.0)
+            return self.head(y), y
+
+    res = naswot_kernels(Branches(), torch.randn(4, 12), ("unit",))["unit"]
+    assert res.counted_calls == 2 and res.unvisited == ["ReLU"] and res.n_units == 24, res.__dict__
+
+
+if __name__ == "__main__":
+    self_check()
     print("self-check passed")

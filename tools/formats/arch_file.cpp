@@ -1,7 +1,6 @@
 // Architecture list reader (rules in arch_file.h).
 #include "tools/formats/arch_file.h"
 
-
 #include "runtime/error.h"
 #include "tools/formats/binary_io.h"
 

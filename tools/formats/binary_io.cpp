@@ -13,9 +13,7 @@ namespace naswot::formats {
 
 namespace fs = std::filesystem;
 
-static std::string errno_text() {
-  return errno ? std::string(": ") + std::strerror(errno) : std::string();
-}
+static std::string errno_text() { return errno ? std::string(": ") + std::strerror(errno) : std::string(); }
 
 bool is_directory(const std::string& path) {
   std::error_code ec;
@@ -43,9 +41,7 @@ std::vector<uint8_t> read_file_range(const std::string& path, uint64_t offset, u
   return bytes;
 }
 
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
-  return read_file_range(path, 0, file_size(path));
-}
+std::vector<uint8_t> read_file_bytes(const std::string& path) { return read_file_range(path, 0, file_size(path)); }
 
 void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   errno = 0;

@@ -45,7 +45,8 @@ std::vector<std::string> official_files(const std::string& dir, bool cifar100) {
       cifar100 ? std::vector<std::string>{"train.bin"}
                : std::vector<std::string>{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
                                           "data_batch_4.bin", "data_batch_5.bin"};
-  for (const fs::path& base : {fs::path(dir), fs::path(dir) / (cifar100 ? "cifar-100-binary" : "cifar-10-batches-bin")}) {
+  for (const fs::path& base :
+       {fs::path(dir), fs::path(dir) / (cifar100 ? "cifar-100-binary" : "cifar-10-batches-bin")}) {
     std::error_code ec;
     if (!fs::exists(base / names[0], ec)) continue;
     std::vector<std::string> files;
@@ -123,7 +124,8 @@ CifarRecords read_cifar_records(const CifarSource& source, const std::vector<uin
                        << limit << "): not a " << (source.cifar100 ? "CIFAR-100" : "CIFAR-10")
                        << " file or wrong record layout");
     out.labels.push_back(static_cast<uint8_t>(fine));
-    std::copy(buf.begin() + source.label_bytes, buf.end(), out.pixels.begin() + static_cast<ptrdiff_t>(k * kCifarPixels));
+    std::copy(buf.begin() + source.label_bytes, buf.end(),
+              out.pixels.begin() + static_cast<ptrdiff_t>(k * kCifarPixels));
   }
   return out;
 }

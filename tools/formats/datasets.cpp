@@ -29,8 +29,8 @@ void check_batch_size(int batch, int side) {
   NASWOT_EXPECT(batch >= 1, BadInput, "batch size " << batch << " must be at least 1");
   NASWOT_EXPECT(side >= 1, BadInput, "image size " << side << " must be at least 1");
   NASWOT_EXPECT(static_cast<int64_t>(batch) * 3 * side * side <= kMaxBatchFloats, BadInput,
-                "batch " << batch << " x 3 x " << side << " x " << side << " is too large (at most "
-                         << kMaxBatchFloats << " values)");
+                "batch " << batch << " x 3 x " << side << " x " << side << " is too large (at most " << kMaxBatchFloats
+                         << " values)");
 }
 
 std::string shape_text(const std::vector<int64_t>& shape) {
@@ -40,9 +40,8 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }
 
 std::string too_few(const std::string& path, uint64_t have, int batch) {
-  return path + " holds " + std::to_string(have) + " images; --batch " + std::to_string(batch) +
-         " needs at least " + std::to_string(batch) + " (use --batch " + std::to_string(have) +
-         " or a larger file)";
+  return path + " holds " + std::to_string(have) + " images; --batch " + std::to_string(batch) + " needs at least " +
+         std::to_string(batch) + " (use --batch " + std::to_string(have) + " or a larger file)";
 }
 
 rt::Batch load_cifar(const DataSpec& spec, int batch, uint64_t seed, int image_size) {
@@ -69,8 +68,10 @@ rt::Batch load_npy(const DataSpec& spec, int batch, DatasetKind norm) {
   const NpyArray a = read_npy(spec.path);
   NASWOT_EXPECT(a.shape.size() == 4 && a.shape[1] == 3 && a.shape[2] == a.shape[3] && a.shape[2] >= 1, BadInput,
                 spec.path << ": shape " << shape_text(a.shape) << "; expected (N, 3, H, W) NCHW images with H == W");
-  NASWOT_EXPECT(static_cast<int64_t>(batch) <= a.shape[0], BadInput, too_few(spec.path, static_cast<uint64_t>(a.shape[0]), batch));
-  NASWOT_EXPECT(a.shape[2] <= std::numeric_limits<int32_t>::max(), BadInput, spec.path << ": image side " << a.shape[2] << " is too large");
+  NASWOT_EXPECT(static_cast<int64_t>(batch) <= a.shape[0], BadInput,
+                too_few(spec.path, static_cast<uint64_t>(a.shape[0]), batch));
+  NASWOT_EXPECT(a.shape[2] <= std::numeric_limits<int32_t>::max(), BadInput,
+                spec.path << ": image side " << a.shape[2] << " is too large");
   const int side = static_cast<int>(a.shape[2]);
   check_batch_size(batch, side);
   rt::Batch b;
@@ -85,7 +86,8 @@ rt::Batch load_npy(const DataSpec& spec, int batch, DatasetKind norm) {
         for (size_t p = 0; p < plane; ++p) b.data[(img * plane + p) * 3 + c] = a.f32[(img * 3 + c) * plane + p];
   }
   b.source = "npy:" + spec.path + " (first " + std::to_string(batch) + " of " + std::to_string(a.shape[0]) +
-             " images, " + (a.dtype == "|u1" ? std::string("uint8 normalised as ") + to_string(norm) : "float32 as given") + ")";
+             " images, " +
+             (a.dtype == "|u1" ? std::string("uint8 normalised as ") + to_string(norm) : "float32 as given") + ")";
   return b;
 }
 
@@ -100,15 +102,20 @@ DatasetKind parse_dataset_kind(const std::string& name) {
 
 const char* to_string(DatasetKind kind) {
   switch (kind) {
-    case DatasetKind::Cifar10: return "cifar10";
-    case DatasetKind::Cifar100: return "cifar100";
-    case DatasetKind::ImageNet16: return "imagenet16";
+    case DatasetKind::Cifar10:
+      return "cifar10";
+    case DatasetKind::Cifar100:
+      return "cifar100";
+    case DatasetKind::ImageNet16:
+      return "imagenet16";
   }
   return "?";
 }
 
 Normalization normalization(DatasetKind kind) {
-  const RawConstants& k = kind == DatasetKind::Cifar10 ? kCifar10 : kind == DatasetKind::Cifar100 ? kCifar100 : kImageNet16;
+  const RawConstants& k = kind == DatasetKind::Cifar10    ? kCifar10
+                          : kind == DatasetKind::Cifar100 ? kCifar100
+                                                          : kImageNet16;
   Normalization n{};
   for (int c = 0; c < 3; ++c) {
     n.mean[static_cast<size_t>(c)] = static_cast<float>(k.mean[c] / 255.0);

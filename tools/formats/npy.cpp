@@ -35,8 +35,10 @@ class DictParser {
       expect(':');
       NASWOT_EXPECT(!dict.count(key), BadInput, where() << ": duplicate key '" << key << "'");
       dict[key] = parse_value();
-      if (peek() == ',') ++m_pos;
-      else NASWOT_EXPECT(peek() == '}', BadInput, where() << ": expected ',' or '}' in the header dict");
+      if (peek() == ',')
+        ++m_pos;
+      else
+        NASWOT_EXPECT(peek() == '}', BadInput, where() << ": expected ',' or '}' in the header dict");
     }
     ++m_pos;
     NASWOT_EXPECT(peek() == '\0', BadInput, where() << ": unexpected text after the header dict");
@@ -44,11 +46,11 @@ class DictParser {
   }
 
  private:
-  std::string where() const {
-    return m_path + ": header byte " + std::to_string(m_base + m_pos);
-  }
+  std::string where() const { return m_path + ": header byte " + std::to_string(m_base + m_pos); }
   char peek() {
-    while (m_pos < m_text.size() && (m_text[m_pos] == ' ' || m_text[m_pos] == '\n' || m_text[m_pos] == '\t' || m_text[m_pos] == '\r')) ++m_pos;
+    while (m_pos < m_text.size() &&
+           (m_text[m_pos] == ' ' || m_text[m_pos] == '\n' || m_text[m_pos] == '\t' || m_text[m_pos] == '\r'))
+      ++m_pos;
     return m_pos < m_text.size() ? m_text[m_pos] : '\0';
   }
   void expect(char c) {
@@ -69,7 +71,8 @@ class DictParser {
     const size_t start = m_pos;
     int64_t v = 0;
     while (m_pos < m_text.size() && m_text[m_pos] >= '0' && m_text[m_pos] <= '9') {
-      NASWOT_EXPECT(v <= (std::numeric_limits<int64_t>::max() - 9) / 10, BadInput, where() << ": dimension is too large");
+      NASWOT_EXPECT(v <= (std::numeric_limits<int64_t>::max() - 9) / 10, BadInput,
+                    where() << ": dimension is too large");
       v = v * 10 + (m_text[m_pos++] - '0');
     }
     NASWOT_EXPECT(m_pos > start, BadInput, where() << ": expected a non-negative integer dimension");
@@ -81,13 +84,16 @@ class DictParser {
     if (c == '\'' || c == '"') return parse_string();
     if (m_text.compare(m_pos, 4, "True") == 0) return m_pos += 4, true;
     if (m_text.compare(m_pos, 5, "False") == 0) return m_pos += 5, false;
-    NASWOT_EXPECT(c == '(', BadInput, where() << ": expected a string, True/False or a tuple (structured dtypes are not supported)");
+    NASWOT_EXPECT(c == '(', BadInput,
+                  where() << ": expected a string, True/False or a tuple (structured dtypes are not supported)");
     ++m_pos;
     std::vector<int64_t> dims;
     while (peek() != ')') {
       dims.push_back(parse_int());
-      if (peek() == ',') ++m_pos;
-      else NASWOT_EXPECT(peek() == ')', BadInput, where() << ": expected ',' or ')' in the shape tuple");
+      if (peek() == ',')
+        ++m_pos;
+      else
+        NASWOT_EXPECT(peek() == ')', BadInput, where() << ": expected ',' or ')' in the shape tuple");
     }
     ++m_pos;
     return dims;
@@ -117,10 +123,12 @@ std::string index_text(int64_t flat, const std::vector<int64_t>& shape) {
 }
 
 template <typename T>
-const T& field(const std::string& path, const std::map<std::string, Value>& dict, const char* key, const char* expected) {
+const T& field(const std::string& path, const std::map<std::string, Value>& dict, const char* key,
+               const char* expected) {
   auto it = dict.find(key);
   NASWOT_EXPECT(it != dict.end(), BadInput, path << ": header has no '" << key << "' field");
-  NASWOT_EXPECT(std::holds_alternative<T>(it->second), BadInput, path << ": header field '" << key << "' must be " << expected);
+  NASWOT_EXPECT(std::holds_alternative<T>(it->second), BadInput,
+                path << ": header field '" << key << "' must be " << expected);
   return std::get<T>(it->second);
 }
 
@@ -143,6 +151,7 @@ void write_npy(const std::string& path, const std::vector<int64_t>& shape, const
   std::vector<uint8_t> out(kMagic, kMagic + kMagicLen);
   out.push_back(1);
   out.push_back(0);
+  NASWOT_EXPECT(header.size() <= 0xFFFF, BadInput, path << ": shape has too many dimensions for a version 1.0 header");
   append_u16_le(out, static_cast<uint16_t>(header.size()));
   out.insert(out.end(), header.begin(), header.end());
   const auto* bytes = static_cast<const uint8_t*>(data);
@@ -161,18 +170,21 @@ int64_t NpyArray::numel() const {
 NpyArray read_npy(const std::string& path) {
   const std::vector<uint8_t> bytes = read_file_bytes(path);
   const uint64_t size = bytes.size();
-  NASWOT_EXPECT(size >= kMagicLen + 4 && std::memcmp(bytes.data(), kMagic, kMagicLen) == 0, BadInput,
+  NASWOT_EXPECT(size >= 8 && std::memcmp(bytes.data(), kMagic, kMagicLen) == 0, BadInput,
                 path << ": not a .npy file (expected the magic \\x93NUMPY and a version in the first 8 bytes)");
   const int major = bytes[6], minor = bytes[7];
-  NASWOT_EXPECT((major == 1 || major == 2 || major == 3) && minor == 0, BadInput,
-                path << ": .npy format version " << major << "." << minor << " is not supported (expected 1.0, 2.0 or 3.0)");
+  NASWOT_EXPECT(
+      (major == 1 || major == 2 || major == 3) && minor == 0, BadInput,
+      path << ": .npy format version " << major << "." << minor << " is not supported (expected 1.0, 2.0 or 3.0)");
   const size_t len_bytes = major == 1 ? 2 : 4;
   NASWOT_EXPECT(size >= 8 + len_bytes, BadInput, path << ": truncated in the header length field (byte 8)");
   const uint64_t header_len = major == 1 ? load_u16_le(bytes.data() + 8) : load_u32_le(bytes.data() + 8);
   const uint64_t data_offset = 8 + len_bytes + header_len;
-  NASWOT_EXPECT(data_offset <= size, BadInput,
-                path << ": header length " << header_len << " runs past the end of the " << size << "-byte file (truncated)");
-  const std::string text(bytes.begin() + 8 + static_cast<ptrdiff_t>(len_bytes), bytes.begin() + static_cast<ptrdiff_t>(data_offset));
+  NASWOT_EXPECT(
+      data_offset <= size, BadInput,
+      path << ": header length " << header_len << " runs past the end of the " << size << "-byte file (truncated)");
+  const std::string text(bytes.begin() + 8 + static_cast<ptrdiff_t>(len_bytes),
+                         bytes.begin() + static_cast<ptrdiff_t>(data_offset));
   const auto dict = DictParser(path, text, 8 + len_bytes).parse();
 
   NpyArray a;
@@ -182,8 +194,10 @@ NpyArray read_npy(const std::string& path) {
   NASWOT_EXPECT(!fortran, BadInput,
                 path << ": fortran_order is True; expected a C-order array (save np.ascontiguousarray(x))");
   size_t item = 0;
-  if (a.dtype == "<f4") item = 4;
-  else if (a.dtype == "|u1" || a.dtype == "<u1" || a.dtype == ">u1") item = 1, a.dtype = "|u1";
+  if (a.dtype == "<f4")
+    item = 4;
+  else if (a.dtype == "|u1" || a.dtype == "<u1" || a.dtype == ">u1")
+    item = 1, a.dtype = "|u1";
   NASWOT_EXPECT(item != 0, BadInput,
                 path << ": dtype '" << a.dtype << "' is not supported (expected '<f4' float32 or '|u1' uint8; "
                      << "convert with x.astype(np.float32) or x.astype(np.uint8))");
@@ -210,7 +224,7 @@ NpyArray read_npy(const std::string& path) {
     return a;
   }
   a.f32.resize(count);
-  std::memcpy(a.f32.data(), data, count * sizeof(float));
+  if (count) std::memcpy(a.f32.data(), data, count * sizeof(float));
   for (size_t i = 0; i < count; ++i)
     NASWOT_EXPECT(std::isfinite(a.f32[i]), BadInput,
                   path << ": element " << i << " at " << index_text(static_cast<int64_t>(i), a.shape) << " is "

@@ -45,7 +45,9 @@ class TableWriter : public ResultWriter {
 
 class CsvWriter : public ResultWriter {
  public:
-  explicit CsvWriter(std::ostream& out) : m_out(out) { m_out << "index,arch,score,status,n_units,seconds\n" << std::flush; }
+  explicit CsvWriter(std::ostream& out) : m_out(out) {
+    m_out << "index,arch,score,status,n_units,seconds\n" << std::flush;
+  }
   void write(const ScoreRecord& r) override {
     m_out << (r.index < 0 ? std::string() : std::to_string(r.index)) << ',' << csv_field(r.arch) << ','
           << format_score(r.score) << ',' << csv_field(r.status) << ',' << r.n_units << ','
@@ -85,9 +87,7 @@ class JsonlWriter : public ResultWriter {
 
 ResultWriter::~ResultWriter() = default;
 
-std::string format_score(double score) {
-  return std::isfinite(score) ? printf_str("%.17g", score) : nonfinite(score);
-}
+std::string format_score(double score) { return std::isfinite(score) ? printf_str("%.17g", score) : nonfinite(score); }
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;

@@ -54,7 +54,9 @@ json parse_header(const std::string& path, const std::string& text) {
                                            " levels; a safetensors header nests 3");
     switch (event) {
       case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start: open.emplace_back(); break;
+      case json::parse_event_t::array_start:
+        open.emplace_back();
+        break;
       case json::parse_event_t::object_end:
       case json::parse_event_t::array_end:
         if (!open.empty()) open.pop_back();
@@ -65,7 +67,8 @@ json parse_header(const std::string& path, const std::string& text) {
           duplicate_depth = depth;
         }
         break;
-      case json::parse_event_t::value: break;
+      case json::parse_event_t::value:
+        break;
     }
     return true;
   };
@@ -73,8 +76,8 @@ json parse_header(const std::string& path, const std::string& text) {
   try {
     header = json::parse(text, callback);
   } catch (const json::parse_error& e) {
-    throw_error(ErrorKind::BadInput, path + ": header is not valid JSON at byte " + std::to_string(e.byte) +
-                                         " of " + std::to_string(text.size()) + " (" + e.what() + ")");
+    throw_error(ErrorKind::BadInput, path + ": header is not valid JSON at byte " + std::to_string(e.byte) + " of " +
+                                         std::to_string(text.size()) + " (" + e.what() + ")");
   }
   NASWOT_EXPECT(duplicate.empty(), BadInput,
                 path << ": header: duplicate key '" << duplicate << "'"
@@ -92,7 +95,8 @@ uint64_t get_unsigned(const std::string& where, const json& v, const char* what)
 
 Entry parse_entry(const std::string& path, const std::string& name, const json& v) {
   const std::string where = path + ": tensor '" + name + "'";
-  NASWOT_EXPECT(v.is_object(), BadInput, where << ": expected an object {dtype, shape, data_offsets}, got " << v.dump());
+  NASWOT_EXPECT(v.is_object(), BadInput,
+                where << ": expected an object {dtype, shape, data_offsets}, got " << v.dump());
   for (const char* key : {"dtype", "shape", "data_offsets"})
     NASWOT_EXPECT(v.contains(key), BadInput, where << ": missing field '" << key << "'");
   Entry e;
@@ -147,7 +151,8 @@ Decode decoder(const std::string& dtype) {
   if (dtype == "F32") return [](const uint8_t* q) { return static_cast<double>(load<float>(q)); };
   if (dtype == "F64") return [](const uint8_t* q) { return load<double>(q); };
   if (dtype == "F16") return [](const uint8_t* q) { return static_cast<double>(half_to_float(load<uint16_t>(q))); };
-  if (dtype == "BF16") return [](const uint8_t* q) { return static_cast<double>(bfloat16_to_float(load<uint16_t>(q))); };
+  if (dtype == "BF16")
+    return [](const uint8_t* q) { return static_cast<double>(bfloat16_to_float(load<uint16_t>(q))); };
   if (dtype == "I32") return [](const uint8_t* q) { return static_cast<double>(load<int32_t>(q)); };
   return [](const uint8_t* q) { return static_cast<double>(load<int64_t>(q)); };  // I64 (validated dtype)
 }
@@ -166,8 +171,9 @@ rt::ParamTensor convert(const std::string& path, const Entry& e, const uint8_t* 
     NASWOT_EXPECT(!integer || std::fabs(value) <= kMaxExactInt, BadInput,
                   path << ": tensor '" << e.name << "' element " << i << ": " << e.dtype << " value " << value
                        << " is not exactly representable as float32 (expected |value| <= 2^24)");
-    NASWOT_EXPECT(std::isfinite(value), BadInput,
-                  path << ": tensor '" << e.name << "' element " << i << " is " << value << "; expected a finite value");
+    NASWOT_EXPECT(
+        std::isfinite(value), BadInput,
+        path << ": tensor '" << e.name << "' element " << i << " is " << value << "; expected a finite value");
     t.data[i] = static_cast<float>(value);
     NASWOT_EXPECT(std::isfinite(t.data[i]), BadInput,
                   path << ": tensor '" << e.name << "' element " << i << " = " << value << " overflows float32");
@@ -182,9 +188,12 @@ float half_to_float(uint16_t h) {
   const uint32_t exp = (h >> 10) & 0x1Fu;
   const uint32_t mant = h & 0x3FFu;
   float magnitude;
-  if (exp == 0) magnitude = std::ldexp(static_cast<float>(mant), -24);  // zero / subnormal: mant * 2^-24
-  else if (exp == 31) magnitude = mant ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
-  else magnitude = std::ldexp(static_cast<float>(mant | 0x400u), static_cast<int>(exp) - 25);
+  if (exp == 0)
+    magnitude = std::ldexp(static_cast<float>(mant), -24);  // zero / subnormal: mant * 2^-24
+  else if (exp == 31)
+    magnitude = mant ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+  else
+    magnitude = std::ldexp(static_cast<float>(mant | 0x400u), static_cast<int>(exp) - 25);
   return sign ? -magnitude : magnitude;
 }
 
@@ -202,7 +211,8 @@ SafetensorsFile read_safetensors_file(const std::string& path) {
                 path << ": header length " << header_len << " exceeds the " << kMaxHeaderBytes << "-byte limit");
   const std::vector<uint8_t> bytes = read_file_bytes(path);
   NASWOT_EXPECT(bytes.size() == size, Io, path << ": file changed size while being read");
-  const json header = parse_header(path, std::string(bytes.begin() + 8, bytes.begin() + 8 + static_cast<ptrdiff_t>(header_len)));
+  const json header =
+      parse_header(path, std::string(bytes.begin() + 8, bytes.begin() + 8 + static_cast<ptrdiff_t>(header_len)));
   const uint64_t data_size = size - 8 - header_len;
   const uint8_t* data = bytes.data() + 8 + header_len;
 
@@ -210,7 +220,8 @@ SafetensorsFile read_safetensors_file(const std::string& path) {
   std::vector<Entry> entries;
   for (const auto& [name, value] : header.items()) {
     if (name == kMetadataKey) {
-      NASWOT_EXPECT(value.is_object(), BadInput, path << ": header: __metadata__ must be an object, got " << value.dump());
+      NASWOT_EXPECT(value.is_object(), BadInput,
+                    path << ": header: __metadata__ must be an object, got " << value.dump());
       for (const auto& [k, v] : value.items()) {
         NASWOT_EXPECT(v.is_string(), BadInput,
                       path << ": header: __metadata__ '" << k << "' must be a string, got " << v.dump());
@@ -228,7 +239,7 @@ SafetensorsFile read_safetensors_file(const std::string& path) {
                   where << ": data_offsets [" << e.begin << ", " << e.end << "] span " << e.end - e.begin
                         << " bytes; shape " << shape_text(e.shape) << " of " << e.dtype << " needs "
                         << (want == std::numeric_limits<uint64_t>::max() ? std::string("more than the file")
-                                                                          : std::to_string(want)));
+                                                                         : std::to_string(want)));
     entries.push_back(std::move(e));
   }
   std::sort(entries.begin(), entries.end(),
@@ -255,12 +266,14 @@ void write_safetensors(const std::string& path, const rt::Params& params, const 
     for (const auto& kv : params.all()) names.push_back(kv.first);
   std::set<std::string> seen;
   for (const std::string& name : names) {
-    NASWOT_EXPECT(params.all().count(name), BadInput, path << ": write order names tensor '" << name << "' which is not in the parameter set");
+    NASWOT_EXPECT(params.all().count(name), BadInput,
+                  path << ": write order names tensor '" << name << "' which is not in the parameter set");
     NASWOT_EXPECT(seen.insert(name).second, BadInput, path << ": write order lists tensor '" << name << "' twice");
     NASWOT_EXPECT(name != kMetadataKey, BadInput, path << ": a tensor cannot be named " << kMetadataKey);
   }
   for (const auto& kv : params.all())
-    NASWOT_EXPECT(seen.count(kv.first), BadInput, path << ": tensor '" << kv.first << "' is missing from the write order");
+    NASWOT_EXPECT(seen.count(kv.first), BadInput,
+                  path << ": tensor '" << kv.first << "' is missing from the write order");
 
   ordered_json header = ordered_json::object();
   if (!metadata.empty()) {

@@ -1,5 +1,6 @@
 // naswot score: score one or more architectures of a space on one batch and print one record per
 // architecture (index, arch, score, status, n_units, seconds) as a table, CSV or JSON lines.
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -37,6 +38,8 @@ struct ScoreArgs {
   std::string output;
   int image_size = 0;  // 0: from the data (npy) or 32
   std::string norm;    // empty: from the data spec
+  bool profile = false;
+  int group = 0;  // 0: 1 on the CPU, 256 on the GPU
 };
 
 std::vector<search::ArchEntry> collect_archs(const ScoreArgs& a, const search::Space& space) {
@@ -89,26 +92,50 @@ void run_score(const ScoreArgs& a) {
   const auto writer = formats::make_result_writer(a.format, out);
 
   const auto backend = rt::make_backend(rt::parse_backend_kind(a.backend));
+  backend->set_profiling(a.profile);
   search::Scorer scorer(*backend, batch, counting);
   if (archs.size() > 1) scorer.reserve(space->worst_case());
-  for (const search::ArchEntry& entry : archs) {
-    const rt::Graph graph = space->build(entry);
-    rt::Params params;
-    if (imported) {
-      rt::check_params(graph, *imported, a.weights);
-      params = *imported;
-    } else {
-      params = rt::init_params(graph, a.seed);
+  // Weights: imported once, or drawn once per (name, shape) and shared across architectures.
+  rt::ParamInitCache init_cache(a.seed);
+  auto params_for = [&](const rt::Graph& graph) {
+    if (!imported) return init_cache.params_for(graph);
+    rt::check_params(graph, *imported, a.weights);
+    return *imported;
+  };
+  // Architectures go to the backend in groups: one at a time on the CPU (records stream out as
+  // they are scored), --group at a time on the GPU (several in flight, one batched log-det).
+  const size_t group = a.group > 0 ? static_cast<size_t>(a.group) : (backend->name() == "cuda" ? 256 : 1);
+  for (size_t begin = 0; begin < archs.size(); begin += group) {
+    const size_t end = std::min(archs.size(), begin + group);
+    std::vector<rt::Graph> graphs;
+    std::vector<rt::Params> params;
+    graphs.reserve(end - begin);
+    params.reserve(end - begin);
+    for (size_t i = begin; i < end; ++i) {
+      graphs.push_back(space->build(archs[i]));
+      params.push_back(params_for(graphs.back()));
     }
     if (!a.export_weights.empty()) {
       std::vector<std::string> order;
-      for (const rt::ParamSpec& p : graph.params)
-        if (params.has(p.name)) order.push_back(p.name);
-      formats::write_safetensors(a.export_weights, params, order, {{"arch", entry.arch}, {"space", a.space}});
+      for (const rt::ParamSpec& p : graphs[0].params)
+        if (params[0].has(p.name)) order.push_back(p.name);
+      formats::write_safetensors(a.export_weights, params[0], order, {{"arch", archs[0].arch}, {"space", a.space}});
     }
-    const search::Score s = scorer.score(graph, params);
-    writer->write({entry.index, entry.arch, s.value, s.status, s.n_units, s.seconds});
+    std::vector<const rt::Graph*> graph_ptrs;
+    std::vector<const rt::Params*> param_ptrs;
+    for (size_t i = 0; i < graphs.size(); ++i) {
+      graph_ptrs.push_back(&graphs[i]);
+      param_ptrs.push_back(&params[i]);
+    }
+    const std::vector<search::Score> scores =
+        graphs.size() == 1 ? std::vector<search::Score>{scorer.score(graphs[0], params[0])}
+                           : scorer.score_many(graph_ptrs, param_ptrs);
+    for (size_t i = 0; i < scores.size(); ++i) {
+      const search::Score& s = scores[i];
+      writer->write({archs[begin + i].index, archs[begin + i].arch, s.value, s.status, s.n_units, s.seconds});
+    }
   }
+  if (a.profile) std::cerr << backend->profile_report();
 }
 
 }  // namespace
@@ -140,6 +167,9 @@ void add_score_command(CLI::App& app) {
   cmd->add_option("--image-size", args->image_size, "32 (CIFAR) or 16 (ImageNet16-120); default: from the data");
   cmd->add_option("--norm", args->norm, "Normalisation of uint8 images: cifar10 | cifar100 | imagenet16")
       ->check(CLI::IsMember({"cifar10", "cifar100", "imagenet16"}));
+  cmd->add_option("--group", args->group,
+                  "Architectures per backend call (default: 1 on the CPU, 256 on the GPU, where they run overlapped)");
+  cmd->add_flag("--profile", args->profile, "Print wall time per op kind to standard error");
   cmd->callback([args] { run_score(*args); });
 }
 

@@ -1,0 +1,67 @@
+// The CUDA backend: the same contract as CpuBackend (runtime/backend.h) on one GPU, plus a
+// throughput entry that scores many architectures with several in flight.
+//  * compute_k: one architecture on lane 0 (one stream, one arena): parameters staged through
+//    pinned memory, cuDNN convolutions (plans cached per shape), fused BN + node sum + sign-bit
+//    kernels, XOR/popcount K on the device; K (int64 n x n) copied back. Synchronous.
+//  * score_many: architectures in groups of lanes() (each lane: own stream, cuDNN handle, arena,
+//    host thread), their K matrices written into one device batch, then one batched cuSOLVER
+//    Cholesky for the group; a matrix Cholesky rejects (or with equal rows) falls back to
+//    cpu::logabsdet on the host, so results follow the CPU's rules (LU, -inf Singular).
+// The device is the current CUDA device when the backend is created; its compute capability is
+// checked against the architectures this build was compiled for (clear error, no late failure).
+// This header has no CUDA includes: runtime/backend_factory.cpp includes it in every build.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/logdet.h"
+#include "runtime/backend.h"
+
+namespace naswot::rt {
+
+// False with the reason when no usable device is visible (any cudaGetDeviceCount failure, zero
+// devices, or no kernel image of this build for the device).
+bool cuda_device_available(std::string* why_not);
+std::unique_ptr<Backend> make_cuda_backend();
+
+class CudaBackend final : public Backend {
+ public:
+  static constexpr int kDefaultLanes = 4;
+
+  CudaBackend();  // throws Unsupported when the current device cannot run this build
+  ~CudaBackend() override;
+  CudaBackend(const CudaBackend&) = delete;
+  CudaBackend& operator=(const CudaBackend&) = delete;
+
+  std::string name() const override { return "cuda"; }
+  void set_batch(const Batch& batch) override;
+  void reserve(const Plan& plan) override;
+  void compute_k(const Plan& plan, const Params& params, Counting counting, KMatrix& k) override;
+  int64_t workspace_growths() const override;
+  // Profiling covers compute_k (each step synchronized and timed; slower while on).
+  void set_profiling(bool on) override;
+  std::string profile_report() const override;
+
+  // log|det K| of plans[i] with params[i] (same bound batch), in input order; K matrices too when
+  // `ks` is given. plans.size() == params.size().
+  std::vector<cpu::LogDet> score_many(const std::vector<const Plan*>& plans, const std::vector<const Params*>& params,
+                                      Counting counting, std::vector<KMatrix>* ks = nullptr) override;
+  // Architectures in flight in score_many (>= 1); threaded: one host thread per lane enqueues.
+  void set_lanes(int lanes, bool threaded = true);
+  int lanes() const;
+
+  // "NVIDIA H200 (sm_90, 132 SMs, 140 GiB); driver 13.0, runtime 13.0, cuDNN 9.19.0; kernels sm_90".
+  std::string device_description() const;
+  // Values of tensor t after the last compute_k (tests; a tensor fused away or whose memory was
+  // reused later in the schedule throws Internal or holds later data, as with the CPU arena).
+  std::vector<float> tensor_values(const Plan& plan, TensorId t);
+  int64_t conv_plan_hits() const;
+  int64_t conv_plan_misses() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m;
+};
+
+}  // namespace naswot::rt

@@ -1,0 +1,53 @@
+// CudaBackend's private state, shared by cuda_backend.cpp (setup, compute_k) and
+// cuda_backend_batch.cpp (score_many). Not part of the public interface.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/cuda/conv_plan.h"
+#include "runtime/cuda/cuda_backend.h"
+#include "runtime/cuda/lane.h"
+#include "runtime/cuda/memory.h"
+
+namespace naswot::rt {
+
+struct CudaBackend::Impl {
+  int device = 0;
+  std::string description;
+  Shape4 batch_shape;
+  std::string batch_source;
+  DeviceBuffer<float> batch;
+  bool has_batch = false;
+
+  ConvPlanCache convs;
+  ArenaSizes caps;  // the largest sizes reserved or seen; every lane is grown to these
+  std::vector<std::unique_ptr<Lane>> lanes;  // lanes[0] serves compute_k
+  int wanted_lanes = kDefaultLanes;
+  bool threaded = true;
+
+  // score_many's batched log-det: one stream and cuSOLVER handle, buffers for lanes matrices.
+  Stream solver_stream;
+  CusolverHandle solver;
+  std::vector<Event> lane_done;
+  DeviceBuffer<int64_t> k_batch;
+  DeviceBuffer<unsigned char> logdet_scratch;
+  DeviceBuffer<int> info;
+  DeviceBuffer<double> logdet;
+  PinnedBuffer<int> info_host;
+  PinnedBuffer<double> logdet_host;
+  int64_t batch_growths = 0;
+  bool host_logdet = false;
+  bool profiling = false;
+  LaneProfile profile;  // set when cuSOLVER refused the batched Cholesky once
+
+  void check_batch(const Plan& plan) const;
+  void grow_lanes(int count);  // create lanes up to count and size them to caps
+  void ensure_batched(int n, int matrices);
+};
+
+// log|det K| from a device Cholesky result with the CPU's rules around it (equal rows -> Singular;
+// Cholesky rejected -> cpu::logabsdet's LU path).
+cpu::LogDet combine_logdet(const int64_t* k_host, int n, int info, double cholesky_logdet);
+
+}  // namespace naswot::rt

@@ -1,0 +1,158 @@
+// cuDNN convolution (cuda::conv2d through rt::ConvPlanCache) vs cpu::conv2d_reference (double
+// accumulation). Tolerance |gpu - ref| <= 1e-5 + 1e-5 |ref|: cuDNN sums fan_in float products in
+// its own order (FP32 FMA, no TF32); with inputs in [-1, 1] and PyTorch-scaled weights |y| is
+// O(1) and the float summation error is ~sqrt(fan_in) * 6e-8 ~ 2e-6 at fan_in 576 (3x3x64).
+// Shapes: NB-201's 3x3 and 1x1 edges, the stride-2 ResNet conv, a strided stem-like conv with
+// bias, grouped and dilated convolutions, one image with one channel. Also: the plan cache
+// misses once and then hits for an identical key, and the host OIHW -> OHWI reorder.
+#include <cmath>
+#include <cstdlib>
+
+#include "cuda_test_util.h"
+#include "kernels/cpu/conv2d.h"
+#include "kernels/cuda/conv2d.cuh"
+#include "runtime/cuda/conv_plan.h"
+
+namespace naswot::test {
+namespace {
+
+constexpr uint32_t kConvSeed = kSeed + 701;
+constexpr double kConvAtol = 1e-5;
+constexpr double kConvRtol = 1e-5;
+
+void check_conv(const cpu::Conv2dShape& s, bool bias) {
+  SCOPED_TRACE(testing::Message() << s.n << "x" << s.h << "x" << s.w << "x" << s.c_in << " -> " << s.c_out << " k"
+                                  << s.kernel_h << "x" << s.kernel_w << " s" << s.stride_h << " p" << s.pad_h << " d"
+                                  << s.dilation_h << " g" << s.groups << " bias " << bias);
+  const int cig = s.c_in / s.groups;
+  const size_t xn = static_cast<size_t>(s.n) * s.h * s.w * s.c_in;
+  const size_t wn = static_cast<size_t>(s.c_out) * cig * s.kernel_h * s.kernel_w;
+  const size_t yn = static_cast<size_t>(s.n) * s.out_h() * s.out_w() * s.c_out;
+  const double bound = 1.0 / std::sqrt(static_cast<double>(cig * s.kernel_h * s.kernel_w));
+  const std::vector<float> x = random_uniform(xn, -1.0, 1.0, kConvSeed);
+  const std::vector<float> w = random_uniform(wn, -bound, bound, kConvSeed + 1);
+  const std::vector<float> b = random_uniform(static_cast<size_t>(s.c_out), -bound, bound, kConvSeed + 2);
+  std::vector<float> ref(yn);
+  cpu::conv2d_reference(s, x.data(), w.data(), bias ? b.data() : nullptr, ref.data());
+
+  TestStream stream;
+  rt::CudnnHandle handle = rt::make_cudnn_handle();
+  rt::ConvPlanCache cache;
+  const rt::ConvPlan& plan = cache.get(handle.get(), rt::conv_key(s));
+  std::vector<float> w_dev_layout(wn);
+  if (plan.filter_ohwi)
+    cuda::conv2d_weight_oihw_to_ohwi(w.data(), s.c_out, cig, s.kernel_h, s.kernel_w, w_dev_layout.data());
+  else
+    w_dev_layout = w;
+  auto dx = to_device(x, stream.get());
+  auto dw = to_device(w_dev_layout, stream.get());
+  auto db = to_device(b, stream.get());
+  DeviceGuarded<float> dy(yn, stream.get());
+  DeviceGuarded<unsigned char> ws(std::max<size_t>(plan.workspace_bytes, 1), stream.get());
+  cuda::conv2d(plan.view(handle.get()), s, dx.data(), dw.data(), bias ? db.data() : nullptr, dy.data(), ws.data(),
+               stream.get());
+  const std::vector<float> got = dy.download();
+  if (std::getenv("NASWOT_CONV_DIRECT") == nullptr) {
+    EXPECT_FALSE(plan.direct) << "cuDNN offered no admissible algorithm (see the warning on stderr)";
+  }
+  EXPECT_TRUE(all_close(got.data(), ref.data(), yn, kConvAtol, kConvRtol))
+      << "algo " << plan.algo << ", filter " << (plan.filter_ohwi ? "KRSC" : "KCRS");
+  EXPECT_TRUE(dy.guards_intact()) << "conv wrote outside y";
+  EXPECT_TRUE(ws.guards_intact()) << "conv wrote outside its workspace";
+
+  // naswot's direct kernel (the fallback when cuDNN has no admissible algorithm), same tolerance.
+  std::vector<float> w_ohwi(wn);
+  cuda::conv2d_weight_oihw_to_ohwi(w.data(), s.c_out, cig, s.kernel_h, s.kernel_w, w_ohwi.data());
+  auto dw_ohwi = to_device(w_ohwi, stream.get());
+  DeviceGuarded<float> dy_direct(yn, stream.get());
+  cuda::conv2d_direct(s, dx.data(), dw_ohwi.data(), bias ? db.data() : nullptr, dy_direct.data(), stream.get());
+  const std::vector<float> got_direct = dy_direct.download();
+  EXPECT_TRUE(all_close(got_direct.data(), ref.data(), yn, kConvAtol, kConvRtol)) << "direct kernel";
+  EXPECT_TRUE(dy_direct.guards_intact()) << "direct conv wrote outside y";
+}
+
+cpu::Conv2dShape shape(int n, int h, int w, int c, int k, int r, int stride, int pad, int dilation = 1, int groups = 1) {
+  cpu::Conv2dShape s;
+  s.n = n;
+  s.h = h;
+  s.w = w;
+  s.c_in = c;
+  s.c_out = k;
+  s.kernel_h = s.kernel_w = r;
+  s.stride_h = s.stride_w = stride;
+  s.pad_h = s.pad_w = pad;
+  s.dilation_h = s.dilation_w = dilation;
+  s.groups = groups;
+  return s;
+}
+
+TEST(CudaConv2d, MatchesCpuReferenceOnNb201Shapes) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  check_conv(shape(128, 32, 32, 3, 16, 3, 1, 1), false);   // stem
+  check_conv(shape(128, 32, 32, 16, 16, 3, 1, 1), false);  // nor_conv_3x3
+  check_conv(shape(128, 32, 32, 16, 16, 1, 1, 0), false);  // nor_conv_1x1
+  check_conv(shape(128, 32, 32, 16, 32, 3, 2, 1), false);  // ResNet conv_a
+  check_conv(shape(128, 8, 8, 64, 64, 3, 1, 1), false);    // last stage
+}
+
+TEST(CudaConv2d, MatchesCpuReferenceOnAwkwardShapes) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  check_conv(shape(1, 1, 1, 1, 1, 1, 1, 0), true);
+  check_conv(shape(3, 7, 5, 6, 4, 3, 2, 1), true);
+  check_conv(shape(2, 9, 9, 8, 6, 3, 1, 2, 2), false);     // dilation 2
+  check_conv(shape(2, 6, 6, 8, 12, 3, 1, 1, 1, 4), true);  // groups 4
+}
+
+TEST(CudaConv2d, PlanCacheMissesOnceThenHits) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  rt::CudnnHandle handle = rt::make_cudnn_handle();
+  rt::ConvPlanCache cache;
+  const rt::ConvKey key = rt::conv_key(shape(128, 32, 32, 16, 16, 3, 1, 1));
+  const rt::ConvPlan& first = cache.get(handle.get(), key);
+  EXPECT_EQ(cache.misses(), 1);
+  EXPECT_EQ(cache.hits(), 0);
+  const rt::ConvPlan& second = cache.get(handle.get(), key);
+  EXPECT_EQ(cache.misses(), 1);
+  EXPECT_EQ(cache.hits(), 1);
+  EXPECT_EQ(&first, &second) << "an identical key must return the cached plan";
+  EXPECT_LE(first.workspace_bytes, rt::kConvWorkspaceLimit);
+  rt::ConvKey other = key;
+  other.stride_h = other.stride_w = 2;
+  (void)cache.get(handle.get(), other);
+  EXPECT_EQ(cache.misses(), 2) << "a key differing in one field is a new plan";
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST(CudaConv2d, WeightReorderOihwToOhwi) {  // host only
+  const int out = 3, in = 2, kh = 2, kw = 3;
+  std::vector<float> oihw(static_cast<size_t>(out * in * kh * kw)), ohwi(oihw.size());
+  for (size_t i = 0; i < oihw.size(); ++i) oihw[i] = static_cast<float>(i);
+  cuda::conv2d_weight_oihw_to_ohwi(oihw.data(), out, in, kh, kw, ohwi.data());
+  for (int o = 0; o < out; ++o)
+    for (int i = 0; i < in; ++i)
+      for (int r = 0; r < kh; ++r)
+        for (int q = 0; q < kw; ++q)
+          ASSERT_EQ(ohwi[static_cast<size_t>(((o * kh + r) * kw + q) * in + i)],
+                    oihw[static_cast<size_t>(((o * in + i) * kh + r) * kw + q)])
+              << "o " << o << " i " << i << " r " << r << " q " << q;
+}
+
+TEST(CudaConv2d, ConvKeyHoldsEveryField) {  // host only
+  const cpu::Conv2dShape s = shape(2, 9, 8, 6, 4, 3, 2, 1, 2, 2);
+  const rt::ConvKey k = rt::conv_key(s);
+  EXPECT_EQ(k.n, 2);
+  EXPECT_EQ(k.h, 9);
+  EXPECT_EQ(k.w, 8);
+  EXPECT_EQ(k.c, 6);
+  EXPECT_EQ(k.k, 4);
+  EXPECT_EQ(k.r, 3);
+  EXPECT_EQ(k.s, 3);
+  EXPECT_EQ(k.stride_h, 2);
+  EXPECT_EQ(k.pad_w, 1);
+  EXPECT_EQ(k.dilation_h, 2);
+  EXPECT_EQ(k.groups, 2);
+  EXPECT_NE(rt::describe(k).find("groups 2"), std::string::npos) << rt::describe(k);
+}
+
+}  // namespace
+}  // namespace naswot::test

@@ -1,0 +1,113 @@
+// Helpers for the CUDA tests (tests/cuda/*_test.cpp, executable naswot_cuda_tests).
+//  * NASWOT_REQUIRE_CUDA_DEVICE(): first statement of every test that needs a GPU. Without a
+//    visible device it skips loudly ("SKIPPED: no CUDA device visible: <reason>", also on
+//    stderr); with NASWOT_REQUIRE_GPU=1 in the environment (the GPU check script) it fails instead.
+//  * TestStream: a stream owned by the test.
+//  * DeviceGuarded<T>: a device buffer with 256-byte guard regions of 0xA5 on both sides;
+//    guards_intact() downloads and checks them (out-of-bounds writes, STYLE.md habit 3).
+//  * bits_equal: exact bitwise comparison of floats (NaN payloads and -0 included).
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "runtime/cuda/cuda_backend.h"
+#include "runtime/cuda/memory.h"
+#include "test_util.h"
+
+namespace naswot::test {
+
+inline bool gpu_required() {
+  const char* v = std::getenv("NASWOT_REQUIRE_GPU");
+  return v != nullptr && std::string(v) == "1";
+}
+
+#define NASWOT_REQUIRE_CUDA_DEVICE()                                                                     \
+  do {                                                                                                   \
+    std::string naswot_why_;                                                                             \
+    if (!::naswot::rt::cuda_device_available(&naswot_why_)) {                                            \
+      if (::naswot::test::gpu_required()) {                                                              \
+        FAIL() << "NASWOT_REQUIRE_GPU=1 but no CUDA device is visible: " << naswot_why_;                \
+      }                                                                                                  \
+      std::fprintf(stderr, "SKIPPED: no CUDA device visible: %s\n", naswot_why_.c_str());              \
+      GTEST_SKIP() << "SKIPPED: no CUDA device visible: " << naswot_why_;                                \
+    }                                                                                                    \
+  } while (0)
+
+struct TestStream {
+  rt::Stream stream = rt::make_stream();
+  cudaStream_t get() const { return stream.get(); }
+};
+
+template <class T>
+class DeviceGuarded {
+ public:
+  static constexpr size_t kGuardBytes = 256;
+  static constexpr unsigned char kGuardByte = 0xA5;
+  static_assert(kGuardBytes % sizeof(T) == 0, "guards are whole elements");
+
+  DeviceGuarded(size_t count, cudaStream_t stream)
+      : m_count(count), m_stream(stream), m_buffer(count + 2 * guard_elems(), "test buffer") {
+    std::vector<unsigned char> pattern(m_buffer.bytes(), kGuardByte);
+    rt::copy_to_device(m_buffer.data(), pattern.data(), pattern.size(), m_stream);
+    rt::synchronize(m_stream);
+  }
+  T* data() { return m_buffer.data() + guard_elems(); }
+  size_t size() const { return m_count; }
+  void upload(const std::vector<T>& host) {
+    EXPECT_EQ(host.size(), m_count);
+    rt::copy_to_device(data(), host.data(), m_count * sizeof(T), m_stream);
+    rt::synchronize(m_stream);
+  }
+  std::vector<T> download() {
+    std::vector<T> host(m_count);
+    rt::copy_to_host(host.data(), data(), m_count * sizeof(T), m_stream);
+    rt::synchronize(m_stream);
+    return host;
+  }
+  bool guards_intact() {
+    std::vector<unsigned char> all(m_buffer.bytes());
+    rt::copy_to_host(all.data(), m_buffer.data(), all.size(), m_stream);
+    rt::synchronize(m_stream);
+    const size_t tail = kGuardBytes + m_count * sizeof(T);
+    for (size_t b = 0; b < kGuardBytes; ++b)
+      if (all[b] != kGuardByte || all[tail + b] != kGuardByte) return false;
+    return true;
+  }
+
+ private:
+  static constexpr size_t guard_elems() { return kGuardBytes / sizeof(T); }
+  size_t m_count;
+  cudaStream_t m_stream;
+  rt::DeviceBuffer<T> m_buffer;
+};
+
+template <class T>
+DeviceGuarded<T> to_device(const std::vector<T>& host, cudaStream_t stream) {
+  DeviceGuarded<T> d(host.size(), stream);
+  d.upload(host);
+  return d;
+}
+
+inline ::testing::AssertionResult bits_equal(const float* got, const float* ref, size_t n) {
+  size_t bad = 0;
+  std::ostringstream first;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t a = 0, b = 0;
+    std::memcpy(&a, got + i, 4);
+    std::memcpy(&b, ref + i, 4);
+    if (a != b && bad++ == 0) {
+      first.precision(9);
+      first << "index " << i << ": got " << got[i] << " (0x" << std::hex << a << "), ref " << ref[i] << " (0x" << b
+            << std::dec << ") (tolerance: bit-exact)";
+    }
+  }
+  if (bad == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << bad << " of " << n << " values differ; first at " << first.str();
+}
+
+}  // namespace naswot::test

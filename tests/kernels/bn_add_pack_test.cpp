@@ -1,0 +1,95 @@
+// cpu::bn_add_pack (the fused node reference) equals the unfused CPU path bit for bit:
+// batchnorm_apply per BN term, add_n over the terms, relu, sign_pack. This is the contract that
+// lets the CUDA backend fuse BatchNorm + node sum + sign bits without changing any score.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "kernels/cpu/batchnorm.h"
+#include "kernels/cpu/bn_add_pack.h"
+#include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/signpack.h"
+#include "test_util.h"
+
+namespace naswot::test {
+namespace {
+
+constexpr uint32_t kFusedSeed = kSeed + 451;
+
+::testing::AssertionResult same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0)
+      return ::testing::AssertionFailure() << "index " << i << ": fused " << a[i] << ", unfused " << b[i]
+                                           << " (tolerance: bit-exact)";
+  return ::testing::AssertionSuccess();
+}
+
+void check_fused_equals_unfused(int n, int h, int w, int c, const std::vector<bool>& bn, bool add) {
+  SCOPED_TRACE(testing::Message() << n << "x" << h << "x" << w << "x" << c << " terms=" << bn.size() << " add=" << add);
+  const int64_t units = static_cast<int64_t>(h) * w * c;
+  const size_t count = static_cast<size_t>(n) * static_cast<size_t>(units);
+  const int64_t rows = static_cast<int64_t>(n) * h * w;
+  const auto cn = static_cast<size_t>(c);
+  const size_t k_terms = bn.size();
+  std::vector<std::vector<float>> x(k_terms), y_bn(k_terms), mean(k_terms), var(k_terms), inv(k_terms), gamma(k_terms),
+      beta(k_terms);
+  std::vector<cpu::BnAddTerm> terms(k_terms);
+  std::vector<const float*> summands(k_terms);
+  for (size_t k = 0; k < k_terms; ++k) {
+    const uint32_t seed = kFusedSeed + 10 * static_cast<uint32_t>(k);
+    x[k] = random_normal(count, 0.1, 1.0, seed);
+    terms[k].x = x[k].data();
+    summands[k] = x[k].data();
+    if (!bn[k]) continue;
+    mean[k].resize(cn);
+    var[k].resize(cn);
+    inv[k].resize(cn);
+    y_bn[k].resize(count);
+    gamma[k] = random_uniform(cn, 0.5, 1.5, seed + 1);
+    beta[k] = random_uniform(cn, -0.5, 0.5, seed + 2);
+    cpu::batchnorm_stats(x[k].data(), rows, c, mean[k].data(), var[k].data());
+    cpu::batchnorm_apply(x[k].data(), rows, c, mean[k].data(), var[k].data(), gamma[k].data(), beta[k].data(), 1e-5f,
+                         y_bn[k].data());
+    cpu::batchnorm_invstd(var[k].data(), c, 1e-5f, inv[k].data());
+    terms[k] = {x[k].data(), mean[k].data(), inv[k].data(), gamma[k].data(), beta[k].data()};
+    summands[k] = y_bn[k].data();
+  }
+  std::vector<float> unfused(count), unfused_relu(count);
+  if (add)
+    cpu::add_n(summands.data(), static_cast<int>(k_terms), static_cast<int64_t>(count), unfused.data());
+  else
+    unfused.assign(summands[0], summands[0] + count);
+  cpu::relu(unfused.data(), static_cast<int64_t>(count), unfused_relu.data());
+  std::vector<uint64_t> unfused_bits(static_cast<size_t>(n) * static_cast<size_t>(cpu::sign_words(units)));
+  cpu::sign_pack(unfused.data(), n, units, unfused_bits.data());
+
+  GuardedBuffer<float> y(count), relu_y(count);
+  GuardedBuffer<uint64_t> bits(unfused_bits.size());
+  cpu::bn_add_pack(terms.data(), static_cast<int>(k_terms), add, n, units, c, y.data(), relu_y.data(), bits.data());
+  EXPECT_TRUE(same_bits(y.to_vector(), unfused)) << "node tensor";
+  EXPECT_TRUE(same_bits(relu_y.to_vector(), unfused_relu)) << "relu(node)";
+  EXPECT_TRUE(all_equal(bits.data(), unfused_bits.data(), unfused_bits.size())) << "sign bits";
+  EXPECT_TRUE(y.check() && relu_y.check() && bits.check()) << "bn_add_pack wrote outside its outputs";
+}
+
+TEST(CpuBnAddPack, EqualsUnfusedPathBitForBit) {
+  check_fused_equals_unfused(1, 1, 1, 1, {true}, false);
+  check_fused_equals_unfused(2, 3, 5, 5, {true, false}, true);
+  check_fused_equals_unfused(3, 4, 4, 3, {false, false, false}, true);
+  check_fused_equals_unfused(4, 8, 8, 16, {true, true, true}, true);
+  check_fused_equals_unfused(2, 5, 5, 7, {false}, true);
+}
+
+TEST(CpuBnAddPack, RejectsBadArguments) {
+  float f = 0.0f;
+  cpu::BnAddTerm t;
+  t.x = &f;
+  NASWOT_EXPECT_BAD_INPUT(cpu::bn_add_pack(&t, 0, true, 1, 1, 1, &f, nullptr, nullptr), "num_terms");
+  NASWOT_EXPECT_BAD_INPUT(cpu::bn_add_pack(&t, 1, true, 1, 10, 3, &f, nullptr, nullptr), "multiple of channels");
+  t.mean = &f;
+  NASWOT_EXPECT_BAD_INPUT(cpu::bn_add_pack(&t, 1, true, 1, 1, 1, &f, nullptr, nullptr), "lacks invstd");
+  NASWOT_EXPECT_BAD_INPUT(cpu::batchnorm_invstd(&f, 0, 1e-5f, &f), "channels");
+}
+
+}  // namespace
+}  // namespace naswot::test
