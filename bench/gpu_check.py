@@ -96,20 +96,23 @@ def cmd_samples(a) -> int:
 def cmd_agree(a) -> int:
     cpu, cuda = load_jsonl(a.cpu), load_jsonl(a.cuda)
     n = min(len(cpu), len(cuda))
-    rows, why = [], []
-    for c, g in zip(cpu, cuda):
-        sc, sg = as_float(c["score"]), as_float(g["score"])
-        row = {"index": c.get("index"), "arch": c["arch"], "cpu_score": c["score"], "cuda_score": g["score"],
-               "rel_diff": rel_diff(sc, sg), "cpu_n_units": c["n_units"], "cuda_n_units": g["n_units"],
-               "cpu_status": c["status"], "cuda_status": g["status"],
-               "cpu_seconds": c["seconds"], "cuda_seconds": g["seconds"]}
-        if c["arch"] != g["arch"]:
-            why.append(f"record order differs: {c['arch']} vs {g['arch']}")
-        rows.append(row)
+    rows, why, unpaired = [], [], []
+    for k in range(max(len(cpu), len(cuda))):
+        c, g = (cpu[k] if k < len(cpu) else {}), (cuda[k] if k < len(cuda) else {})
+        row = {"index": (c or g).get("index"), "arch": (c or g).get("arch")}
+        for side, rec in (("cpu", c), ("cuda", g)):
+            for key in ("score", "n_units", "status", "seconds"):
+                row[f"{side}_{key}"] = rec.get(key)
+        if c and g:
+            row["rel_diff"] = rel_diff(as_float(c["score"]), as_float(g["score"]))
+            if c["arch"] != g["arch"]:
+                why.append(f"record order differs: {c['arch']} vs {g['arch']}")
+            rows.append(row)
+        else:
+            unpaired.append(row)  # one side failed or timed out: kept in the file, not compared
     with open(a.out, "w") as f:
-        for r in rows:
-            f.write(json.dumps({k: (str(v) if isinstance(v, float) and math.isinf(v) else v)
-                                for k, v in r.items()}) + "\n")
+        for r in rows + unpaired:
+            f.write(json.dumps(_strict(r)) + "\n")
     units_eq = sum(r["cpu_n_units"] == r["cuda_n_units"] for r in rows)
     sing_eq = sum((r["cpu_status"] == "singular") == (r["cuda_status"] == "singular") for r in rows)
     within = sum(r["rel_diff"] <= STRICT_RTOL for r in rows)
@@ -167,6 +170,8 @@ def cmd_gtest(a) -> int:
     print(f"  passed {stats['passed']}, failed {stats['failed']}, skipped {stats['skipped']} ({stats['source']})")
     for name in stats["failed_names"][:10]:
         print(f"  FAILED {name}")
+    if len(stats["failed_names"]) > 10:
+        print(f"  ... and {len(stats['failed_names']) - 10} more failed (cuda_tests.log)")
     return 0
 
 

@@ -57,11 +57,38 @@ class FirstFit {
 void Schedule::build(const Plan& plan, int max_node_terms) {
   const Graph& g = plan.graph();
   const size_t tensors = static_cast<size_t>(g.num_tensors);
+
+  // Aliases: the Plan may drop an op whose output equals a scheduled op's (several hooked ReLUs
+  // reading one node tensor: only the first runs). canon[t] is the tensor that holds t's values;
+  // a ReLU the plan dropped aliases the scheduled ReLU of the same (canonical) input.
+  std::vector<bool> scheduled(g.ops.size(), false);
+  for (int i : plan.order()) scheduled[static_cast<size_t>(i)] = true;
+  std::vector<TensorId> canon(tensors);
+  for (size_t t = 0; t < tensors; ++t) canon[t] = static_cast<TensorId>(t);
+  auto c = [&](TensorId t) { return canon[static_cast<size_t>(t)]; };
+  std::vector<TensorId> relu_of(tensors, kNoTensor);  // canonical input -> scheduled ReLU output
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const Op& op = g.ops[i];
+    if (op.kind != OpKind::Relu || op.output == kNoTensor) continue;
+    TensorId& r = relu_of[static_cast<size_t>(c(op.inputs.at(0)))];
+    if (scheduled[i]) {
+      if (r == kNoTensor) r = op.output;
+    } else if (r != kNoTensor) {
+      canon[static_cast<size_t>(op.output)] = r;
+    }
+  }
+
   std::vector<int> producer(tensors, -1), readers(tensors, 0), slot_of(tensors, -1);
   for (int i : plan.order()) {
     const Op& op = g.ops[static_cast<size_t>(i)];
     if (op.output != kNoTensor) producer[static_cast<size_t>(op.output)] = i;
-    for (TensorId t : op.inputs) ++readers[static_cast<size_t>(t)];
+    for (TensorId t : op.inputs) ++readers[static_cast<size_t>(c(t))];
+  }
+  for (int i : plan.order()) {  // every read tensor is produced by a scheduled op or is the input
+    for (TensorId t : g.ops[static_cast<size_t>(i)].inputs)
+      NASWOT_EXPECT(c(t) == g.input || producer[static_cast<size_t>(c(t))] >= 0, Internal,
+                    "schedule: op '" << g.ops[static_cast<size_t>(i)].name << "' reads tensor " << t
+                                     << ", which no scheduled op produces");
   }
   for (size_t s = 0; s < plan.taps().size(); ++s) slot_of[static_cast<size_t>(plan.taps()[s].tensor)] = static_cast<int>(s);
 
@@ -71,10 +98,11 @@ void Schedule::build(const Plan& plan, int max_node_terms) {
   for (int i : plan.order()) {
     const Op& op = g.ops[static_cast<size_t>(i)];
     if (op.kind != OpKind::Add || static_cast<int>(op.inputs.size()) > max_node_terms) continue;
-    for (TensorId t : op.inputs) {
+    for (TensorId input : op.inputs) {
+      const TensorId t = c(input);
       const int p = producer[static_cast<size_t>(t)];
       if (p < 0 || g.ops[static_cast<size_t>(p)].kind != OpKind::BatchNorm) continue;
-      if (readers[static_cast<size_t>(t)] != 1 || t == g.output) continue;
+      if (readers[static_cast<size_t>(t)] != 1 || t == c(g.output)) continue;
       absorbed[static_cast<size_t>(p)] = true;
       ++m_absorbed;
     }
@@ -100,7 +128,7 @@ void Schedule::build(const Plan& plan, int max_node_terms) {
         step.kind = StepKind::Node;
         step.first_term = static_cast<int>(m_terms.size());
         step.num_terms = 1;
-        m_terms.push_back({op.inputs.at(0), i});
+        m_terms.push_back({c(op.inputs.at(0)), i});
         step.tap_slot = node_slot(op.output);
         break;
       case OpKind::Add:
@@ -109,10 +137,11 @@ void Schedule::build(const Plan& plan, int max_node_terms) {
         step.first_term = static_cast<int>(m_terms.size());
         step.num_terms = static_cast<int>(op.inputs.size());
         step.sum_from_zero = true;
-        for (TensorId t : op.inputs) {
+        for (TensorId input : op.inputs) {
+          const TensorId t = c(input);
           const int p = producer[static_cast<size_t>(t)];
           if (p >= 0 && absorbed[static_cast<size_t>(p)])
-            m_terms.push_back({g.ops[static_cast<size_t>(p)].inputs.at(0), p});
+            m_terms.push_back({c(g.ops[static_cast<size_t>(p)].inputs.at(0)), p});
           else
             m_terms.push_back({t, -1});
         }
@@ -140,17 +169,17 @@ void Schedule::build(const Plan& plan, int max_node_terms) {
     } else if (step.kind == StepKind::Tap) {
       fn(plan.taps()[static_cast<size_t>(step.tap_slot)].tensor);
     } else {
-      for (TensorId t : op.inputs) fn(t);
+      for (TensorId t : op.inputs) fn(c(t));
     }
   };
   const int never = -1;
   std::vector<int> last_use(tensors, never);
   for (size_t pos = 0; pos < m_steps.size(); ++pos)
     for_each_read(m_steps[pos], [&](TensorId t) { last_use[static_cast<size_t>(t)] = static_cast<int>(pos); });
-  last_use[static_cast<size_t>(g.output)] = static_cast<int>(m_steps.size());
+  last_use[static_cast<size_t>(c(g.output))] = static_cast<int>(m_steps.size());
 
   m_offset.assign(tensors, kNotMaterialised);
-  m_offset[static_cast<size_t>(g.input)] = kBatchAlias;
+  m_offset[static_cast<size_t>(c(g.input))] = kBatchAlias;
   FirstFit fit;
   auto size_of = [&](TensorId t) { return align_floats(static_cast<size_t>(plan.tensor(t).shape.numel())); };
   std::vector<TensorId> released;
@@ -171,6 +200,8 @@ void Schedule::build(const Plan& plan, int max_node_terms) {
     });
   }
   m_tensor_floats = fit.high_water();
+  for (size_t t = 0; t < tensors; ++t) m_offset[t] = m_offset[static_cast<size_t>(canon[t])];
+  m_canon = std::move(canon);
 }
 
 }  // namespace naswot::rt

@@ -11,7 +11,9 @@
 // BN's input must now live until the Add), so the schedule re-runs liveness over its own steps
 // and places tensors first-fit (256-byte aligned, outputs placed before the step's dead inputs
 // are released, so no step overwrites what it reads). The network input is not copied: it
-// aliases the bound batch buffer.
+// aliases the bound batch buffer. A ReLU the Plan dropped as a duplicate (same input as a
+// scheduled ReLU) aliases that ReLU's output: offset() returns the shared place, and steps
+// (terms, reads) always name the canonical tensor.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -55,12 +57,15 @@ class Schedule {
   // kNotMaterialised for a fused-away BN output or a dead tensor.
   size_t offset(TensorId t) const { return m_offset.at(static_cast<size_t>(t)); }
   size_t tensor_floats() const { return m_tensor_floats; }
+  // The tensor that holds t's values (t itself unless t is a dropped duplicate ReLU's output).
+  TensorId canonical(TensorId t) const { return m_canon.at(static_cast<size_t>(t)); }
   int absorbed_batchnorms() const { return m_absorbed; }
 
  private:
   std::vector<Step> m_steps;
   std::vector<NodeTerm> m_terms;
   std::vector<size_t> m_offset;
+  std::vector<TensorId> m_canon;
   size_t m_tensor_floats = 0;
   int m_absorbed = 0;
 };

@@ -37,8 +37,11 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
+// OpenMP threads spin while they wait by default; on a shared, oversubscribed test machine that
+// turns a 0.05 s score run into seconds, so the child waits passively unless the caller chose.
 CliRun run_cli(const std::string& args) {
-  const std::string command = quote(NASWOT_BINARY) + " " + args + " 2>&1";
+  const std::string command =
+      "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} " + quote(NASWOT_BINARY) + " " + args + " 2>&1";
   CliRun r;
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) {
@@ -113,7 +116,8 @@ fs::path Cli::s_dir;
 TEST_F(Cli, HelpForTopLevelAndEachSubcommand) {
   const CliRun top = run_cli("--help");
   EXPECT_EQ(top.exit_code, 0) << top.output;
-  for (const char* word : {"Usage", "score", "list", "--help"}) EXPECT_NE(top.output.find(word), std::string::npos) << word;
+  for (const char* word : {"Usage", "score", "list", "--help"})
+    EXPECT_NE(top.output.find(word), std::string::npos) << word;
   const CliRun score = run_cli("score --help");
   EXPECT_EQ(score.exit_code, 0) << score.output;
   for (const char* opt : {"--space", "--arch", "--index", "--arch-file", "--data", "--batch", "--seed", "--counting",
@@ -189,9 +193,9 @@ TEST_F(Cli, ScoreCsvAndJsonlShapes) {
 }
 
 TEST_F(Cli, BadArchitectureInputsNameTheCulprit) {
-  expect_failure(std::string(kScore) + " --arch " +
-                     quote("|nor_conv_3x3~0|+|bogus_op~0|none~1|+|none~0|none~1|none~2|"),
-                 "bogus_op");
+  expect_failure(
+      std::string(kScore) + " --arch " + quote("|nor_conv_3x3~0|+|bogus_op~0|none~1|+|none~0|none~1|none~2|"),
+      "bogus_op");
   expect_failure(std::string(kScore) + " --index 15625", "15625");
   expect_failure(kScore, "--arch");
   const std::string missing = path("no_such_arch_file.txt");
@@ -259,7 +263,8 @@ TEST_F(Cli, WeightsWithAMissingOrMisshapedTensorAreRejected) {
   const std::string reshaped_file = path("reshaped_tensor.safetensors");
   formats::write_safetensors(reshaped_file, reshaped, file.order);
   expect_failure(std::string(kScore) + " --index 0 --weights " + quote(reshaped_file), "classifier.weight");
-  expect_failure(std::string(kScore) + " --index 0 --weights " + quote(path("no_such.safetensors")), "no_such.safetensors");
+  expect_failure(std::string(kScore) + " --index 0 --weights " + quote(path("no_such.safetensors")),
+                 "no_such.safetensors");
 }
 
 }  // namespace

@@ -33,6 +33,21 @@ void check_schedule(const std::string& arch_string) {
   rt::Schedule s;
   s.build(plan, 8);
 
+  // Aliases: only a dropped duplicate ReLU may alias, and only a scheduled ReLU of the same input.
+  std::vector<int> producer(static_cast<size_t>(g.num_tensors), -1);
+  for (size_t i = 0; i < g.ops.size(); ++i)
+    if (g.ops[i].output != rt::kNoTensor) producer[static_cast<size_t>(g.ops[i].output)] = static_cast<int>(i);
+  for (rt::TensorId t = 0; t < g.num_tensors; ++t) {
+    const rt::TensorId c = s.canonical(t);
+    if (c == t) continue;
+    const rt::Op& a = g.ops[static_cast<size_t>(producer[static_cast<size_t>(t)])];
+    const rt::Op& b = g.ops[static_cast<size_t>(producer[static_cast<size_t>(c)])];
+    EXPECT_TRUE(a.kind == rt::OpKind::Relu && b.kind == rt::OpKind::Relu &&
+                s.canonical(a.inputs[0]) == s.canonical(b.inputs[0]))
+        << "tensor " << t << " ('" << a.name << "') aliases " << c << " ('" << b.name << "')";
+    EXPECT_EQ(s.offset(t), s.offset(c));
+  }
+
   // Each live op executed once; each tap slot packed once.
   std::map<int, int> executed;
   std::vector<int> slot_packed(plan.taps().size(), 0);
@@ -42,7 +57,7 @@ void check_schedule(const std::string& arch_string) {
     const rt::Op& op = g.ops[static_cast<size_t>(st.op)];
     if (st.tap_slot >= 0) ++slot_packed[static_cast<size_t>(st.tap_slot)];
     if (st.kind == rt::StepKind::Tap) {
-      last[static_cast<size_t>(plan.taps()[static_cast<size_t>(st.tap_slot)].tensor)] = static_cast<int>(pos);
+      last[static_cast<size_t>(s.canonical(plan.taps()[static_cast<size_t>(st.tap_slot)].tensor))] = static_cast<int>(pos);
       continue;
     }
     ++executed[st.op];
@@ -50,11 +65,12 @@ void check_schedule(const std::string& arch_string) {
     if (st.kind == rt::StepKind::Node) {
       for (int k = 0; k < st.num_terms; ++k) {
         const rt::NodeTerm& t = s.terms()[static_cast<size_t>(st.first_term + k)];
+        EXPECT_EQ(s.canonical(t.x), t.x) << "node terms name canonical tensors";
         last[static_cast<size_t>(t.x)] = static_cast<int>(pos);
         if (t.bn_op >= 0 && t.bn_op != st.op) ++executed[t.bn_op];
       }
     } else {
-      for (rt::TensorId t : op.inputs) last[static_cast<size_t>(t)] = static_cast<int>(pos);
+      for (rt::TensorId t : op.inputs) last[static_cast<size_t>(s.canonical(t))] = static_cast<int>(pos);
     }
   }
   for (int i : plan.order()) {
@@ -65,12 +81,12 @@ void check_schedule(const std::string& arch_string) {
   for (size_t slot = 0; slot < slot_packed.size(); ++slot) EXPECT_EQ(slot_packed[slot], 1) << "tap slot " << slot;
 
   // Arena soundness: tensors with overlapping [def, last] must not overlap in memory.
-  last[static_cast<size_t>(g.output)] = static_cast<int>(s.steps().size());
+  last[static_cast<size_t>(s.canonical(g.output))] = static_cast<int>(s.steps().size());
   struct Live { int def, last; size_t begin, end; rt::TensorId t; };
   std::vector<Live> live;
   for (rt::TensorId t = 0; t < g.num_tensors; ++t) {
     const size_t off = s.offset(t);
-    if (off == rt::kBatchAlias || off == rt::kNotMaterialised) continue;
+    if (off == rt::kBatchAlias || off == rt::kNotMaterialised || s.canonical(t) != t) continue;
     const int d = def[static_cast<size_t>(t)];
     ASSERT_GE(d, 0) << "tensor " << t << " has an offset but no writer";
     const int l = std::max(last[static_cast<size_t>(t)], d);

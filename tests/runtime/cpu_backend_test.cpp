@@ -15,6 +15,8 @@
 // max |dK| = 8, 28 of 64 entries equal, so a per-case majority would be flaky across CPUs). A
 // systematic error (a wrong op, tap or weight, stale arena data) moves nearly every off-diagonal
 // entry by thousands and fails all of these. Random graphs must agree exactly in nearly all cases.
+#include "runtime/cpu_backend.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -24,7 +26,6 @@
 #include <vector>
 
 #include "cells/nb201.h"
-#include "runtime/cpu_backend.h"
 #include "runtime/params.h"
 #include "runtime/plan.h"
 #include "test_util.h"
@@ -39,7 +40,7 @@ constexpr uint32_t kBatchSeed = test::kSeed + 22;
 constexpr uint64_t kWeightSeed = test::kSeed + 23;
 constexpr uint32_t kArchSeed = test::kSeed + 24;
 constexpr double kFlipTolerance = 5e-5;  // max |K_cpu - K_ref| as a fraction of N_A
-constexpr int kFlips = 2;                 // ... or this many sign flips of the heaviest tap
+constexpr int kFlips = 2;                // ... or this many sign flips of the heaviest tap
 
 Batch random_batch(Shape4 s, uint32_t seed) {
   Batch b;
@@ -68,21 +69,52 @@ KComparison compare_k(const KMatrix& got, const test::ReferenceResult& ref, cons
   for (size_t e = 0; e < n * n; ++e) {
     const int64_t d = std::llabs(got.values[e] - ref.k.values[e]);
     c.max_abs = std::max(c.max_abs, d);
-    if (d == 0) ++c.equal;
-    else if (first_bad == n * n) first_bad = e;
+    if (d == 0)
+      ++c.equal;
+    else if (first_bad == n * n)
+      first_bad = e;
   }
   for (size_t i = 0; i < n; ++i) {
     EXPECT_EQ(got.values[i * n + i], ref.n_units) << what << ": K[" << i << "][" << i << "] is not N_A";
-    for (size_t j = 0; j < i; ++j) EXPECT_EQ(got.values[i * n + j], got.values[j * n + i]) << what << ": K not symmetric";
+    for (size_t j = 0; j < i; ++j)
+      EXPECT_EQ(got.values[i * n + j], got.values[j * n + i]) << what << ": K not symmetric";
   }
   int max_weight = 0;
   for (const PlannedTap& t : plan.taps()) max_weight = std::max(max_weight, t.weight(counting));
-  const double tol = std::max(kFlipTolerance * static_cast<double>(ref.n_units), static_cast<double>(kFlips * max_weight));
+  const double tol =
+      std::max(kFlipTolerance * static_cast<double>(ref.n_units), static_cast<double>(kFlips * max_weight));
   EXPECT_LE(static_cast<double>(c.max_abs), tol)
-      << what << ": max |K_cpu - K_ref| " << c.max_abs << " > tolerance " << tol << "; first at (" << first_bad / n << ", "
-      << first_bad % n << "): cpu " << got.values[first_bad % (n * n)] << ", ref " << ref.k.values[first_bad % (n * n)];
+      << what << ": max |K_cpu - K_ref| " << c.max_abs << " > tolerance " << tol << "; first at (" << first_bad / n
+      << ", " << first_bad % n << "): cpu " << got.values[first_bad % (n * n)] << ", ref "
+      << ref.k.values[first_bad % (n * n)];
   EXPECT_GE(4 * c.equal, n * n) << what << ": only " << c.equal << " of " << n * n << " entries are exactly equal";
   return c;
+}
+
+TEST(CpuBackend, TapOnTheInputCountsAgreeingSigns) {
+  // K by hand: K[i][j] = weight x #units where (x_i > 0) == (x_j > 0); no rounding involved, so
+  // backend and reference must both match it exactly.
+  GraphBuilder b;
+  const TensorId x = b.input();
+  const TensorId r = b.hooked_relu(x, "r", true);
+  const Graph g = b.finish(b.linear(b.global_avgpool(r, "gap"), "fc", 2));
+  const Batch batch = random_batch({7, 5, 3, 3}, kBatchSeed);
+  const Params params = init_params(g, kWeightSeed);
+  const int64_t units = 5 * 3 * 3;
+  std::vector<int64_t> want(49, 0);
+  for (size_t i = 0; i < 7; ++i)
+    for (size_t j = 0; j < 7; ++j)
+      for (size_t u = 0; u < static_cast<size_t>(units); ++u)
+        want[i * 7 + j] += 2 * ((batch.data[i * 45 + u] > 0.0f) == (batch.data[j * 45 + u] > 0.0f));
+  CpuBackend backend;
+  backend.set_batch(batch);
+  KMatrix got;
+  backend.compute_k(Plan(g, batch.shape), params, Counting::Reference, got);
+  EXPECT_TRUE(test::all_equal(got.values.data(), want.data(), want.size()));
+  const test::ReferenceResult ref = test::reference_compute_k(g, params, batch, Counting::Reference);
+  EXPECT_TRUE(test::all_equal(ref.k.values.data(), want.data(), want.size()));
+  EXPECT_EQ(ref.n_units, 2 * units);
+  EXPECT_EQ(ref.counted_taps, 1);
 }
 
 TEST(CpuBackend, RandomGraphsMatchReferenceExecutor) {
@@ -99,7 +131,8 @@ TEST(CpuBackend, RandomGraphsMatchReferenceExecutor) {
       KMatrix got;
       backend.compute_k(plan, params, counting, got);
       const test::ReferenceResult ref = test::reference_compute_k(g, params, batch, counting);
-      const KComparison c = compare_k(got, ref, plan, counting, "random graph " + std::to_string(k) + " " + to_string(counting));
+      const KComparison c =
+          compare_k(got, ref, plan, counting, "random graph " + std::to_string(k) + " " + to_string(counting));
       exact += c.max_abs == 0;
     }
   }
@@ -121,7 +154,8 @@ TEST(CpuBackend, Nb201MatchesReferenceExecutor) {
   };
   std::mt19937 rng(kArchSeed);
   for (int k = 0; k < 2; ++k)
-    cases.push_back({cells::to_string(cells::nb201_from_index(std::uniform_int_distribution<int>(0, 15624)(rng))), 16, 12});
+    cases.push_back(
+        {cells::to_string(cells::nb201_from_index(std::uniform_int_distribution<int>(0, 15624)(rng))), 16, 12});
   CpuBackend backend;
   size_t equal = 0, total = 0;
   for (const Nb201Case& c : cases) {

@@ -4,6 +4,8 @@
 // alignment, N_A against the closed form of reference-semantics.md §3.7 and shape errors.
 // Hand-built graphs use rt::GraphBuilder; the census of random graphs is checked against the
 // reference executor's independent ancestors and shapes.
+#include "runtime/plan.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,7 +16,6 @@
 #include "cells/nb201.h"
 #include "runtime/error.h"
 #include "runtime/graph.h"
-#include "runtime/plan.h"
 #include "test_util.h"
 #include "tests/runtime/random_graph.h"
 #include "tests/runtime/reference_executor.h"
@@ -92,8 +93,8 @@ TEST(Plan, TapCountsIffItsAnchorIsLive) {
   const TensorId bn = b.batchnorm(c, "bn");
   const TensorId r = b.relu(bn, "r");
   const TensorId unread = b.conv(x, "unread", conv3x3(2));
-  b.tap(c, r, "tap_live", 3, 2);             // anchored on a live ReLU: counts
-  b.tap(unread, unread, "tap_dead", 5, 5);   // anchored on a dead tensor: neither counts nor revives it
+  b.tap(c, r, "tap_live", 3, 2);            // anchored on a live ReLU: counts
+  b.tap(unread, unread, "tap_dead", 5, 5);  // anchored on a dead tensor: neither counts nor revives it
   const Graph g = b.finish(b.linear(b.global_avgpool(r, "gap"), "fc", 1));
   const Plan p(g, {3, 5, 5, 3});
   ASSERT_EQ(p.taps().size(), 1u);
@@ -149,7 +150,8 @@ std::vector<TensorId> storage_of(const Plan& p) {
             storage[static_cast<size_t>(other.inputs[0])] == storage[static_cast<size_t>(op.inputs[0])])
           storage[static_cast<size_t>(op.output)] = other.output;
       }
-      EXPECT_NE(storage[static_cast<size_t>(op.output)], -1) << "live ReLU '" << op.name << "' is neither run nor aliased";
+      EXPECT_NE(storage[static_cast<size_t>(op.output)], -1)
+          << "live ReLU '" << op.name << "' is neither run nor aliased";
     }
   }
   return storage;
@@ -167,10 +169,12 @@ void expect_arena_safe(const Plan& p, const std::string& what) {
     for (TensorId t : op.inputs) {
       const TensorId s = storage[static_cast<size_t>(t)];
       ASSERT_NE(s, -1) << what << ": op '" << op.name << "' reads an uncomputed tensor " << t;
-      ASSERT_GE(born[static_cast<size_t>(s)], 0) << what << ": op '" << op.name << "' reads tensor " << s << " before it is written";
+      ASSERT_GE(born[static_cast<size_t>(s)], 0)
+          << what << ": op '" << op.name << "' reads tensor " << s << " before it is written";
       dies[static_cast<size_t>(s)] = static_cast<int>(pos);
     }
-    if (op.output != kNoTensor) born[static_cast<size_t>(op.output)] = dies[static_cast<size_t>(op.output)] = static_cast<int>(pos);
+    if (op.output != kNoTensor)
+      born[static_cast<size_t>(op.output)] = dies[static_cast<size_t>(op.output)] = static_cast<int>(pos);
   }
   dies[static_cast<size_t>(storage[static_cast<size_t>(g.output)])] = static_cast<int>(steps);
 
@@ -194,8 +198,8 @@ void expect_arena_safe(const Plan& p, const std::string& what) {
       const bool disjoint = ta.offset + static_cast<size_t>(ta.shape.numel()) <= tb.offset ||
                             tb.offset + static_cast<size_t>(tb.shape.numel()) <= ta.offset;
       if (!disjoint && overlaps++ < 5)
-        ADD_FAILURE() << what << ": tensors " << stored[i] << " [" << ta.offset << ", +" << ta.shape.numel() << ") steps "
-                      << born[a] << ".." << dies[a] << " and " << stored[j] << " [" << tb.offset << ", +"
+        ADD_FAILURE() << what << ": tensors " << stored[i] << " [" << ta.offset << ", +" << ta.shape.numel()
+                      << ") steps " << born[a] << ".." << dies[a] << " and " << stored[j] << " [" << tb.offset << ", +"
                       << tb.shape.numel() << ") steps " << born[b] << ".." << dies[b] << " share arena floats";
     }
   EXPECT_EQ(overlaps, 0) << what;
@@ -271,7 +275,8 @@ TEST(Plan, RandomGraphCensusMatchesIndependentReachability) {
       }
       if (anc[static_cast<size_t>(op.output)]) {
         EXPECT_TRUE(p.tensor(op.output).live) << "graph " << k << " op " << op.name;
-        EXPECT_EQ(p.tensor(op.output).shape, shapes[static_cast<size_t>(op.output)]) << "graph " << k << " op " << op.name;
+        EXPECT_EQ(p.tensor(op.output).shape, shapes[static_cast<size_t>(op.output)])
+            << "graph " << k << " op " << op.name;
       } else {
         dead_ops += !p.tensor(op.output).live;
       }

@@ -87,19 +87,32 @@ class Generator {
     const rt::TensorId x = pick();
     const Hw in = hw(x);
     switch (uniform(0, 9)) {
-      case 0: conv(x); return;
-      case 1: note(m_b.batchnorm(x, name()), in); return;
-      case 2: note(m_b.hooked_relu(x, name(), coin()), in); return;
-      case 3: note(m_b.relu(x, name()), in); return;
+      case 0:
+        conv(x);
+        return;
+      case 1:
+        note(m_b.batchnorm(x, name()), in);
+        return;
+      case 2:
+        note(m_b.hooked_relu(x, name(), coin()), in);
+        return;
+      case 3:
+        note(m_b.relu(x, name()), in);
+        return;
       case 4: {
         const std::vector<rt::TensorId> c = like(x, true);
         std::vector<rt::TensorId> xs = {x};
-        for (int k = uniform(1, 2); k > 0; --k) xs.push_back(c[static_cast<size_t>(uniform(0, static_cast<int>(c.size()) - 1))]);
+        for (int k = uniform(1, 2); k > 0; --k)
+          xs.push_back(c[static_cast<size_t>(uniform(0, static_cast<int>(c.size()) - 1))]);
         note(m_b.add(xs, name()), in);
         return;
       }
-      case 5: pool(x, false); return;
-      case 6: pool(x, true); return;
+      case 5:
+        pool(x, false);
+        return;
+      case 6:
+        pool(x, true);
+        return;
       case 7: {
         const int s = in.h >= 2 && coin() ? 2 : 1;
         note(m_b.zero(x, name(), s), {(in.h + s - 1) / s, (in.w + s - 1) / s});

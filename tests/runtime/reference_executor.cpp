@@ -30,7 +30,8 @@ int floor_out(int size, int pad, int span, int stride, const Op& op) {
 Shape4 op_shape(const Op& op, const std::vector<Shape4>& s, Shape4 input) {
   auto in = [&](size_t k) { return s[idx(op.inputs[k])]; };
   switch (op.kind) {
-    case OpKind::Input: return input;
+    case OpKind::Input:
+      return input;
     case OpKind::Conv: {
       const rt::ConvAttr& a = op.conv;
       const Shape4 x = in(0);
@@ -54,12 +55,16 @@ Shape4 op_shape(const Op& op, const std::vector<Shape4>& s, Shape4 input) {
       for (size_t k = 0; k < op.inputs.size(); ++k) y.c += in(k).c;
       return y;
     }
-    case OpKind::GlobalAvgPool: return {in(0).n, 1, 1, in(0).c};
-    case OpKind::Linear: return {in(0).n, 1, 1, op.out_features};
+    case OpKind::GlobalAvgPool:
+      return {in(0).n, 1, 1, in(0).c};
+    case OpKind::Linear:
+      return {in(0).n, 1, 1, op.out_features};
     case OpKind::BatchNorm:
     case OpKind::Relu:
-    case OpKind::Add: return in(0);
-    case OpKind::Tap: break;
+    case OpKind::Add:
+      return in(0);
+    case OpKind::Tap:
+      break;
   }
   return {};
 }
@@ -108,11 +113,13 @@ void run(const Op& op, const rt::Params& params, const rt::Batch& batch, const s
   auto x = [&](size_t k) -> const std::vector<float>& { return v[idx(op.inputs[k])]; };
   const size_t count = y.size();
   switch (op.kind) {
-    case OpKind::Input: y = batch.data; return;
+    case OpKind::Input:
+      y = batch.data;
+      return;
     case OpKind::Conv: {
       const Shape4 i = xs(0);
       const rt::ConvAttr& a = op.conv;
-      const cpu::Conv2dShape cs{i.n,      i.h,      i.w,      i.c,          a.out_channels, a.kernel_h, a.kernel_w,
+      const cpu::Conv2dShape cs{i.n,        i.h,        i.w,     i.c,     a.out_channels, a.kernel_h,   a.kernel_w,
                                 a.stride_h, a.stride_w, a.pad_h, a.pad_w, a.dilation_h,   a.dilation_w, a.groups};
       const float* bias = op.bias.empty() ? nullptr : params.at(op.bias).data.data();
       cpu::conv2d_reference(cs, x(0).data(), params.at(op.weight).data.data(), bias, y.data());
@@ -121,8 +128,8 @@ void run(const Op& op, const rt::Params& params, const rt::Batch& batch, const s
     case OpKind::BatchNorm: {
       std::vector<float> mean(static_cast<size_t>(ys.c)), var(static_cast<size_t>(ys.c));
       cpu::batchnorm_train_reference(x(0).data(), static_cast<int64_t>(ys.n) * ys.h * ys.w, ys.c,
-                                     params.at(op.weight).data.data(), params.at(op.bias).data.data(), op.eps,
-                                     y.data(), mean.data(), var.data());
+                                     params.at(op.weight).data.data(), params.at(op.bias).data.data(), op.eps, y.data(),
+                                     mean.data(), var.data());
       return;
     }
     case OpKind::Relu:
@@ -133,7 +140,9 @@ void run(const Op& op, const rt::Params& params, const rt::Batch& batch, const s
         for (size_t e = 0; e < count; ++e) y[e] += x(k)[e];
       return;
     case OpKind::AvgPool:
-    case OpKind::MaxPool: pool(op, xs(0), x(0), ys, y); return;
+    case OpKind::MaxPool:
+      pool(op, xs(0), x(0), ys, y);
+      return;
     case OpKind::Zero:
       for (int n = 0; n < ys.n; ++n)
         for (int oy = 0; oy < ys.h; ++oy)
@@ -177,7 +186,8 @@ void run(const Op& op, const rt::Params& params, const rt::Batch& batch, const s
         }
       return;
     }
-    case OpKind::Tap: break;
+    case OpKind::Tap:
+      break;
   }
   throw_error(ErrorKind::Internal, "reference executor: unexpected op '" + op.name + "'");
 }

@@ -22,8 +22,8 @@ namespace naswot::test {
 
 struct ReferenceResult {
   rt::KMatrix k;
-  int64_t n_units = 0;      // N_A: sum over counted taps of units x weight
-  int counted_taps = 0;     // Tap ops that counted (before any merging)
+  int64_t n_units = 0;             // N_A: sum over counted taps of units x weight
+  int counted_taps = 0;            // Tap ops that counted (before any merging)
   std::vector<rt::Shape4> shapes;  // per tensor, from the executor's own shape inference
 };
 

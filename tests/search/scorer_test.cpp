@@ -2,6 +2,8 @@
 // different scores for different weight seeds, the dead (all-none) NB-201 network as "singular"
 // with -inf, log|det| of hand-made K matrices, score_many against score, and ParamInitCache
 // (same tensors as init_params, one shared tensor per name and shape across architectures).
+#include "search/scorer.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,7 +15,6 @@
 #include "cells/nb201.h"
 #include "runtime/cpu_backend.h"
 #include "runtime/params.h"
-#include "search/scorer.h"
 #include "test_util.h"
 
 namespace naswot::search {
@@ -35,7 +36,8 @@ rt::Batch random_batch(int n) {
 rt::Graph nb201(const std::string& arch) { return cells::build_nb201(cells::parse_nb201(arch), kConfig); }
 
 const char* const kArch = "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|";
-const char* const kOtherArch = "|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|";
+const char* const kOtherArch =
+    "|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|";
 const char* const kAllNone = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|";
 
 TEST(Scorer, SameSeedAndArchGiveABitIdenticalScore) {
@@ -85,10 +87,10 @@ TEST(Scorer, ScoreManyEqualsScoreOneByOne) {
                    p3 = rt::init_params(g3, kWeightSeed);
   rt::CpuBackend backend;
   Scorer scorer(backend, batch, rt::Counting::Unit);
-  scorer.reserve(cells::build_nb201(cells::parse_nb201(
-                                        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|"
-                                        "nor_conv_3x3~2|"),
-                                    kConfig));
+  scorer.reserve(cells::build_nb201(
+      cells::parse_nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+                         "nor_conv_3x3~2|"),
+      kConfig));
   const std::vector<Score> many = scorer.score_many({&g1, &g2, &g3}, {&p1, &p2, &p3});
   ASSERT_EQ(many.size(), 3u);
   const Score one[] = {scorer.score(g1, p1), scorer.score(g2, p2), scorer.score(g3, p3)};
@@ -131,7 +133,7 @@ TEST(ScoreFromK, GeneralMatrixMatchesReferenceDeterminant) {
 
 TEST(ScoreFromK, SingularMatricesGiveMinusInfinity) {
   const double minus_inf = -std::numeric_limits<double>::infinity();
-  const rt::KMatrix constant = k_from(3, {9, 9, 9, 9, 9, 9, 9, 9, 9});  // every code identical
+  const rt::KMatrix constant = k_from(3, {9, 9, 9, 9, 9, 9, 9, 9, 9});    // every code identical
   const rt::KMatrix equal_rows = k_from(3, {3, 1, 3, 1, 2, 1, 3, 1, 3});  // images 0 and 2 have one code
   for (const rt::KMatrix* k : {&constant, &equal_rows}) {
     const Score s = score_from_k(*k);

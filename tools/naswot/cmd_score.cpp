@@ -83,6 +83,7 @@ void run_score(const ScoreArgs& a) {
   std::optional<rt::Params> imported;
   if (!a.weights.empty()) imported = formats::read_safetensors(a.weights);
 
+  const auto backend = rt::make_backend(rt::parse_backend_kind(a.backend));
   std::ofstream file;
   if (!a.output.empty()) {
     file.open(a.output, std::ios::out | std::ios::trunc);
@@ -91,7 +92,6 @@ void run_score(const ScoreArgs& a) {
   std::ostream& out = a.output.empty() ? std::cout : file;
   const auto writer = formats::make_result_writer(a.format, out);
 
-  const auto backend = rt::make_backend(rt::parse_backend_kind(a.backend));
   backend->set_profiling(a.profile);
   search::Scorer scorer(*backend, batch, counting);
   if (archs.size() > 1) scorer.reserve(space->worst_case());
