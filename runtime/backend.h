@@ -40,9 +40,21 @@ class Backend {
   // log|det K| for many architectures on the bound batch, in input order (K matrices too when
   // `ks` is given). The default computes them one after another with compute_k and LAPACK; the
   // CUDA backend keeps several in flight and factorises the K matrices in one batched call.
+  // (Inline: every backend library links it without depending on naswot_runtime.)
   virtual std::vector<cpu::LogDet> score_many(const std::vector<const Plan*>& plans,
                                               const std::vector<const Params*>& params, Counting counting,
-                                              std::vector<KMatrix>* ks = nullptr);
+                                              std::vector<KMatrix>* ks = nullptr) {
+    std::vector<cpu::LogDet> out;
+    out.reserve(plans.size());
+    if (ks) ks->resize(plans.size());
+    KMatrix local;
+    for (size_t i = 0; i < plans.size() && i < params.size(); ++i) {
+      KMatrix& k = ks ? (*ks)[i] : local;
+      compute_k(*plans[i], *params[i], counting, k);
+      out.push_back(cpu::logabsdet(k.values.data(), k.n));
+    }
+    return out;
+  }
   // Per-op-kind wall time, accumulated while profiling is on (`naswot score --profile`).
   // Backends without a profiler return an empty report.
   virtual void set_profiling(bool on) { (void)on; }
