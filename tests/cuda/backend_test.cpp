@@ -184,7 +184,8 @@ TEST(CudaBackendNb201, RejectsBadParams) {
   rt::KMatrix k;
   rt::Params wrong = net.params;
   rt::ParamTensor stem = net.params.at("stem.0.weight");
-  stem.data.pop_back();
+  stem.shape = {16, 3, 3, 2};  // a 3x2 kernel: 288 values where the op expects 432
+  stem.data.resize(16 * 3 * 3 * 2);
   wrong.set("stem.0.weight", stem);
   NASWOT_EXPECT_BAD_INPUT(gpu.compute_k(net.plan, wrong, rt::Counting::Reference, k), "stem.0.weight");
 }
