@@ -1,8 +1,11 @@
 // BatchNorm statistics and apply (see batchnorm.cuh for the numerics).
 // Stats grid: blockIdx.y = a group of 32 channels (threadIdx.x = channel in the group, so a warp
 // reads 32 consecutive floats of one row), blockIdx.x * 8 + threadIdx.y strides over rows.
-// Scratch layout: double s1[blocks_x][channels], double s2[blocks_x][channels], then one
-// unsigned ticket per channel group.
+// Scratch layout: kTicketBytes of tickets (one unsigned per channel group) FIRST, at a fixed offset,
+// then double s1[blocks_x][channels], double s2[blocks_x][channels]. The tickets must not move with
+// the shape: one scratch serves every BatchNorm of a network, each call leaves its tickets at zero
+// for the next, and a ticket placed after shape-dependent partials would land on an earlier call's
+// partial sums (found on the H200: stats never completed from the first reduction block on).
 #include <algorithm>
 
 #include "kernels/cuda/batchnorm.cuh"
@@ -17,6 +20,8 @@ constexpr int kRowThreads = 8;        // blockDim.y
 constexpr int kMinRowsPerThread = 16;
 constexpr int kMaxBlocksX = 256;
 constexpr int kApplyThreads = 256;
+constexpr int kMaxGroups = 1024;  // 32,768 channels
+constexpr size_t kTicketBytes = kMaxGroups * sizeof(unsigned);
 
 int stats_blocks_x(int64_t rows) {
   const int64_t wanted = (rows + kRowThreads * kMinRowsPerThread - 1) / (kRowThreads * kMinRowsPerThread);
@@ -108,7 +113,8 @@ void check_shape(const char* who, const float* x, int64_t rows, int channels) {
 size_t batchnorm_stats_scratch_bytes(int64_t rows, int channels) {
   const size_t bx = static_cast<size_t>(stats_blocks_x(rows));
   const size_t groups = static_cast<size_t>((channels + kGroup - 1) / kGroup);
-  return 2 * align256(bx * static_cast<size_t>(channels) * sizeof(double)) + align256(groups * sizeof(unsigned));
+  (void)groups;
+  return kTicketBytes + 2 * align256(bx * static_cast<size_t>(channels) * sizeof(double));
 }
 
 void batchnorm_stats_invstd(const float* x, int64_t rows, int channels, float eps, float* mean, float* var,
@@ -118,12 +124,12 @@ void batchnorm_stats_invstd(const float* x, int64_t rows, int channels, float ep
                 "cuda::batchnorm_stats: mean, var and scratch expected non-null");
   const int bx = stats_blocks_x(rows);
   const int groups = (channels + kGroup - 1) / kGroup;
-  NASWOT_EXPECT(groups <= 65535, BadInput, "cuda::batchnorm_stats: channels=" << channels << " too many");
+  NASWOT_EXPECT(groups <= kMaxGroups, BadInput, "cuda::batchnorm_stats: channels=" << channels << " too many");
   auto* base = static_cast<unsigned char*>(scratch);
   const size_t part_bytes = align256(static_cast<size_t>(bx) * static_cast<size_t>(channels) * sizeof(double));
-  auto* s1 = reinterpret_cast<double*>(base);
-  auto* s2 = reinterpret_cast<double*>(base + part_bytes);
-  auto* tickets = reinterpret_cast<unsigned*>(base + 2 * part_bytes);
+  auto* tickets = reinterpret_cast<unsigned*>(base);
+  auto* s1 = reinterpret_cast<double*>(base + kTicketBytes);
+  auto* s2 = reinterpret_cast<double*>(base + kTicketBytes + part_bytes);
   const dim3 grid(static_cast<unsigned>(bx), static_cast<unsigned>(groups));
   const dim3 block(kGroup, kRowThreads);
   batchnorm_stats_kernel<<<grid, block, 0, stream>>>(x, rows, channels, eps, mean, var, invstd, s1, s2, tickets);

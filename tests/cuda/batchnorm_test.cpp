@@ -5,6 +5,7 @@
 // Apply is bit-exact for the same mean and var (same float operation order, no FMA).
 // Shapes: one row, one channel, channels not a multiple of 32, NB-201 sizes (128*32*32 rows x
 // 16, 128*8*8 x 64); one input has mean 50 and std 0.1 (cancellation check).
+#include <algorithm>
 #include <cmath>
 
 #include "cuda_test_util.h"
@@ -95,6 +96,35 @@ TEST(CudaBatchNorm, StatsAreDeterministic) {
   const auto a = m1.download(), b = m2.download(), c = v1.download(), d = v2.download();
   EXPECT_TRUE(bits_equal(a.data(), b.data(), a.size()));
   EXPECT_TRUE(bits_equal(c.data(), d.data(), c.size()));
+}
+
+// One scratch serves every BatchNorm of a network: calls with different shapes in sequence (the
+// NB201 stages: 16 channels at 32x32, then 32 at 16x16, then 64 at 8x8, then 16 again) must each
+// match the CPU. The H200 run of 2026-11-28 found shape-dependent ticket placement breaking this.
+TEST(CudaBatchNorm, ShapesInSequenceShareOneScratch) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  struct Shape { int64_t rows; int channels; };
+  const Shape shapes[] = {{8 * 32 * 32, 16}, {8 * 16 * 16, 32}, {8 * 8 * 8, 64}, {8 * 32 * 32, 16}, {1000, 33}};
+  size_t bytes = 0;
+  for (const Shape& sh : shapes) bytes = std::max(bytes, cuda::batchnorm_stats_scratch_bytes(sh.rows, sh.channels));
+  TestStream s;
+  DeviceGuarded<unsigned char> scratch(bytes, s.get());
+  rt::fill_zero(scratch.data(), scratch.size(), s.get());
+  uint32_t seed = kBnSeed + 50;
+  for (const Shape& sh : shapes) {
+    SCOPED_TRACE(testing::Message() << "rows=" << sh.rows << " channels=" << sh.channels);
+    const auto cn = static_cast<size_t>(sh.channels);
+    const std::vector<float> x = random_normal(static_cast<size_t>(sh.rows) * cn, 3.0, 2.0, ++seed);
+    std::vector<float> mean(cn), var(cn);
+    cpu::batchnorm_stats(x.data(), sh.rows, sh.channels, mean.data(), var.data());
+    auto dx = to_device(x, s.get());
+    DeviceGuarded<float> dmean(cn, s.get()), dvar(cn, s.get());
+    cuda::batchnorm_stats(dx.data(), sh.rows, sh.channels, dmean.data(), dvar.data(), scratch.data(), s.get());
+    const std::vector<float> gm = dmean.download(), gv = dvar.download();
+    EXPECT_TRUE(all_close(gm.data(), mean.data(), cn, 1e-6, 2.5e-7)) << "mean";
+    EXPECT_TRUE(all_close(gv.data(), var.data(), cn, 1e-12, 2.5e-7)) << "var";
+  }
+  EXPECT_TRUE(scratch.guards_intact()) << "batchnorm_stats wrote outside its scratch";
 }
 
 TEST(CudaBatchNorm, RejectsEmptyShapes) {

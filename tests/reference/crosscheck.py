@@ -92,9 +92,10 @@ def architectures(quick: bool) -> list[str]:
 
 def batch_for(k: int, size: int, quick: bool) -> int:
     """Runtime trade-off (CI: 2 cores, whole suite well under 20 min). The PyTorch protocol at
-    32x32 costs ~3-5 s per net at batch 128 on 2 cores (the full run took ~6.5 CPU-minutes with
-    24 archs and 16x16 always at 128), so only the first six named nets use the reference batch
-    of 128 and the others 64, at both sizes. A smaller batch exercises the same code paths (K is
+    32x32, batch 128, costs ~1.7 s per mean net on 2 idle cores and several times that on a
+    loaded machine (a first version, 24 archs mostly at 128, took 14 min under load 8), so only
+    the first six named nets use the reference batch of 128 and the others 64, at both sizes:
+    ~35 s in all when idle. A smaller batch exercises the same code paths (K is
     just 64 x 64). --quick uses 32 (32x32) and 64 (16x16)."""
     if quick:
         return 32 if size == 32 else 64
