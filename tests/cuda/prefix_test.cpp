@@ -3,6 +3,9 @@
 // which the arena keeps to the end) runs on both backends, and the output tensors are compared.
 // The first op whose output departs from the CPU's by more than convolution rounding names the
 // culprit; every op's deviation is printed so one GPU run locates a bug.
+// The same comparison measures the flipped-bit rate of the issue: for every tensor that a tap
+// reads, the fraction of units whose code (x > 0) differs between the backends when both ran the
+// same network on the same input (a pre-activation within rounding of zero).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -41,6 +44,10 @@ void check_arch(const char* arch) {
   rt::CudaBackend gpu;
   cpu.set_batch(batch);
   gpu.set_batch(batch);
+  std::vector<bool> tapped(static_cast<size_t>(g.num_tensors), false);
+  for (const rt::Op& op : g.ops)
+    if (op.kind == rt::OpKind::Tap) tapped[static_cast<size_t>(op.inputs[0])] = true;
+  int64_t flipped = 0, code_bits = 0;
   int failures = 0;
   for (size_t i = 1; i < g.ops.size(); ++i) {
     const rt::Op& op = g.ops[i];
@@ -57,6 +64,10 @@ void check_arch(const char* arch) {
       max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[e])));
       max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[e]) - ref[e]));
     }
+    if (tapped[static_cast<size_t>(pg.output)]) {
+      for (size_t e = 0; e < got.size(); ++e) flipped += (got[e] > 0.0f) != (ref[e] > 0.0f);
+      code_bits += static_cast<int64_t>(got.size());
+    }
     int64_t k_diff = 0;
     for (size_t e = 0; e < kc.values.size(); ++e) k_diff = std::max<int64_t>(k_diff, std::llabs(kc.values[e] - kg.values[e]));
     const bool bad = !(max_diff <= kPrefixRtol * max_ref + 1e-6);
@@ -64,6 +75,10 @@ void check_arch(const char* arch) {
                 op.name.c_str(), max_ref, max_diff, static_cast<long long>(k_diff), bad ? "  <-- DIFFERS" : "");
     if (bad && ++failures >= 3) break;  // the first few are what matters
   }
+  std::printf("flipped code bits: %lld of %lld (rate %.3e) [%s, batch %d]\n", static_cast<long long>(flipped),
+              static_cast<long long>(code_bits), code_bits > 0 ? static_cast<double>(flipped) / code_bits : 0.0, arch,
+              kSmall.n);
+  EXPECT_LE(flipped * 10000, code_bits) << "more than 1e-4 of the code bits flip between CPU and CUDA";
   EXPECT_EQ(failures, 0) << "the first op marked DIFFERS above is where the CUDA backend departs from the CPU";
 }
 
