@@ -1,6 +1,6 @@
 // runtime::Plan: everything about one architecture that does not depend on weights or data.
 // Built once per (graph, input shape): shape inference, removal of ops whose output does not
-// reach the logits (the reference's backward-visited rule; a Tap lives iff its anchor does),
+// reach the logits (the reference's backward-visited rule; a Tap counts iff its anchor reaches the logits),
 // merging of taps that read the same tensor, buffer liveness and offsets into one arena.
 #pragma once
 #include <cstddef>
