@@ -236,6 +236,7 @@ Plan::Plan(const Graph& graph, Shape4 input_shape) : m_graph(&graph), m_input(in
     }
   }
   m_arena_floats = alloc.high_water();
+  m_canon = canon;
   for (TensorId t = 0; t < graph.num_tensors; ++t)
     if (c(t) != t) m_tensors[static_cast<size_t>(t)] = m_tensors[static_cast<size_t>(c(t))];
 }

@@ -52,6 +52,9 @@ class Plan {
   // Index into taps() of the merged tap that op `op_index` (a live Tap) contributes to; -1 else.
   int tap_slot(int op_index) const { return m_tap_slot.at(static_cast<size_t>(op_index)); }
   size_t arena_floats() const { return m_arena_floats; }
+  // The tensor that holds t's values: t itself, or the first of several equal ReLU outputs on one
+  // input, whose duplicates the plan does not execute (their ops are absent from order()).
+  TensorId canonical(TensorId t) const { return m_canon.at(static_cast<size_t>(t)); }
   int batch() const { return m_input.n; }
   Shape4 input_shape() const { return m_input; }
   // Code length per image (N_A): sum over live taps of units x weight.
@@ -66,6 +69,7 @@ class Plan {
   std::vector<PlannedTensor> m_tensors;
   std::vector<PlannedTap> m_taps;
   std::vector<int> m_tap_slot;
+  std::vector<TensorId> m_canon;
   size_t m_arena_floats = 0;
 };
 

@@ -58,25 +58,9 @@ void Schedule::build(const Plan& plan, int max_node_terms) {
   const Graph& g = plan.graph();
   const size_t tensors = static_cast<size_t>(g.num_tensors);
 
-  // Aliases: the Plan may drop an op whose output equals a scheduled op's (several hooked ReLUs
-  // reading one node tensor: only the first runs). canon[t] is the tensor that holds t's values;
-  // a ReLU the plan dropped aliases the scheduled ReLU of the same (canonical) input.
-  std::vector<bool> scheduled(g.ops.size(), false);
-  for (int i : plan.order()) scheduled[static_cast<size_t>(i)] = true;
-  std::vector<TensorId> canon(tensors);
-  for (size_t t = 0; t < tensors; ++t) canon[t] = static_cast<TensorId>(t);
-  auto c = [&](TensorId t) { return canon[static_cast<size_t>(t)]; };
-  std::vector<TensorId> relu_of(tensors, kNoTensor);  // canonical input -> scheduled ReLU output
-  for (size_t i = 0; i < g.ops.size(); ++i) {
-    const Op& op = g.ops[i];
-    if (op.kind != OpKind::Relu || op.output == kNoTensor) continue;
-    TensorId& r = relu_of[static_cast<size_t>(c(op.inputs.at(0)))];
-    if (scheduled[i]) {
-      if (r == kNoTensor) r = op.output;
-    } else if (r != kNoTensor) {
-      canon[static_cast<size_t>(op.output)] = r;
-    }
-  }
+  // Aliases: the Plan drops ReLUs whose output equals an executed one (several hooked ReLUs
+  // reading one node tensor); plan.canonical(t) is the tensor that holds t's values.
+  auto c = [&](TensorId t) { return plan.canonical(t); };
 
   std::vector<int> producer(tensors, -1), readers(tensors, 0), slot_of(tensors, -1);
   for (int i : plan.order()) {
@@ -200,8 +184,9 @@ void Schedule::build(const Plan& plan, int max_node_terms) {
     });
   }
   m_tensor_floats = fit.high_water();
-  for (size_t t = 0; t < tensors; ++t) m_offset[t] = m_offset[static_cast<size_t>(canon[t])];
-  m_canon = std::move(canon);
+  for (size_t t = 0; t < tensors; ++t) m_offset[t] = m_offset[static_cast<size_t>(c(static_cast<TensorId>(t)))];
+  m_canon.resize(tensors);
+  for (size_t t = 0; t < tensors; ++t) m_canon[t] = c(static_cast<TensorId>(t));
 }
 
 }  // namespace naswot::rt
