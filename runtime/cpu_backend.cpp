@@ -149,6 +149,11 @@ void CpuBackend::run_op(const Plan& plan, const Op& op, const Params& params) {
       cpu::zero(x(0), s.n, s.h, s.w, s.c, op.pool.stride, y);
       return;
     }
+    case OpKind::Shift: {
+      const Shape4 s = in_shape(0);
+      cpu::shift_up_left(x(0), s.n, s.h, s.w, s.c, y);
+      return;
+    }
     case OpKind::Concat:
       for (size_t k = 0; k < op.inputs.size(); ++k) {
         m_inputs[k] = x(k);

@@ -18,6 +18,7 @@ const char* to_string(OpKind kind) {
     case OpKind::GlobalAvgPool: return "global_avgpool";
     case OpKind::Linear: return "linear";
     case OpKind::Tap: return "tap";
+    case OpKind::Shift: return "shift";
   }
   return "?";
 }
@@ -122,6 +123,10 @@ TensorId GraphBuilder::zero(TensorId x, const std::string& name, int stride) {
   Op& op = push(OpKind::Zero, name, {x}, channels(x));
   op.pool.stride = stride;
   return op.output;
+}
+
+TensorId GraphBuilder::shift(TensorId x, const std::string& name) {
+  return push(OpKind::Shift, name, {x}, channels(x)).output;
 }
 
 TensorId GraphBuilder::concat(const std::vector<TensorId>& xs, const std::string& name) {

@@ -33,8 +33,10 @@ enum class OpKind : uint8_t {
   GlobalAvgPool,  // mean over H, W: N x 1 x 1 x C
   Linear,         // N x 1 x 1 x C -> N x 1 x 1 x out, weight [out, C], optional bias
   Tap,            // hooked module: code = (input > 0); writes no tensor
+  Shift,          // y[i][j] = x[i+1][j+1], zero past the bottom/right edge (FactorizedReduce's
+                  // pad-then-crop: ConstantPad2d((0,1,0,1)) then [:, :, 1:, 1:]); same shape as x
 };
-inline constexpr int kOpKindCount = 12;
+inline constexpr int kOpKindCount = 13;
 const char* to_string(OpKind kind);
 
 struct ConvAttr {
@@ -119,6 +121,7 @@ class GraphBuilder {
   TensorId avgpool(TensorId x, const std::string& name, const PoolAttr& attr);
   TensorId maxpool(TensorId x, const std::string& name, const PoolAttr& attr);
   TensorId zero(TensorId x, const std::string& name, int stride = 1);
+  TensorId shift(TensorId x, const std::string& name);
   TensorId concat(const std::vector<TensorId>& xs, const std::string& name);
   TensorId global_avgpool(TensorId x, const std::string& name);
   TensorId linear(TensorId x, const std::string& name, int out_features, bool bias = true);

@@ -77,7 +77,8 @@ Shape4 infer_shape(const Op& op, const std::vector<PlannedTensor>& ts, Shape4 in
       return {x.n, oh, ow, a.out_channels};
     }
     case OpKind::BatchNorm:
-    case OpKind::Relu: return in(0);
+    case OpKind::Relu:
+    case OpKind::Shift: return in(0);
     case OpKind::Add: {
       for (size_t k = 1; k < op.inputs.size(); ++k)
         NASWOT_EXPECT(in(k) == in(0), Internal, "add '" << op.name << "': input shapes differ");

@@ -1,4 +1,4 @@
-// Small memory-bound ops over NHWC tensors: relu, add_n, zero, concat_channels, linear.
+// Small memory-bound ops over NHWC tensors: relu, add_n, zero, shift_up_left, concat_channels, linear.
 // All are plain OpenMP loops over contiguous memory. Numerics follow PyTorch where it is visible:
 // relu keeps NaN (x < 0 ? 0 : x); add_n sums in input order starting from 0 like Python's sum();
 // zero writes x * 0.0f of each sampled element, so the sign of the zero matches x.mul(0.) (and a
@@ -54,6 +54,26 @@ void zero(const float* x, int n, int h, int w, int c, int stride, float* y) {
       float* out = y + (row * ow + ox) * c;
       for (int j = 0; j < c; ++j) out[j] = in[j] * 0.0f;
     }
+  }
+}
+
+void shift_up_left(const float* x, int n, int h, int w, int c, float* y) {
+  NASWOT_EXPECT(n >= 1 && h >= 1 && w >= 1 && c >= 1, BadInput,
+                "shift_up_left: n, h, w, c expected >= 1, got n=" << n << " h=" << h << " w=" << w << " c=" << c);
+  NASWOT_EXPECT(x != nullptr && y != nullptr && x != y, BadInput,
+                "shift_up_left: x and y expected non-null and distinct");
+#pragma omp parallel for schedule(static)
+  for (int64_t row = 0; row < static_cast<int64_t>(n) * h; ++row) {
+    const int64_t img = row / h;
+    const int64_t iy = row % h + 1;
+    float* out = y + row * w * c;
+    if (iy == h) {
+      std::fill(out, out + static_cast<int64_t>(w) * c, 0.0f);
+      continue;
+    }
+    const float* in = x + ((img * h + iy) * w + 1) * c;
+    std::copy(in, in + static_cast<int64_t>(w - 1) * c, out);
+    std::fill(out + static_cast<int64_t>(w - 1) * c, out + static_cast<int64_t>(w) * c, 0.0f);
   }
 }
 

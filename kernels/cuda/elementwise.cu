@@ -59,6 +59,19 @@ __global__ void zero_kernel(const float* __restrict__ x, int h, int w, int c, in
   }
 }
 
+__global__ void shift_kernel(const float* __restrict__ x, int h, int w, int c, int64_t count,
+                             float* __restrict__ y) {
+  NASWOT_GRID_STRIDE(e, count) {
+    const int64_t ch = e % c;
+    int64_t rest = e / c;
+    const int64_t ox = rest % w;
+    rest /= w;
+    const int64_t oy = rest % h;
+    const int64_t img = rest / h;
+    y[e] = oy + 1 < h && ox + 1 < w ? x[((img * h + oy + 1) * w + ox + 1) * c + ch] : 0.0f;
+  }
+}
+
 __global__ void concat_kernel(const float* __restrict__ x, int64_t rows, int c_in, int c_out, int offset,
                               float* __restrict__ y) {
   NASWOT_GRID_STRIDE(e, rows * c_in) {
@@ -120,6 +133,17 @@ void zero(const float* x, int n, int h, int w, int c, int stride, float* y, cuda
   const int64_t count = static_cast<int64_t>(n) * oh * ow * c;
   zero_kernel<<<blocks_for(count), kThreads, 0, stream>>>(x, h, w, c, stride, oh, ow, count, y);
   NASWOT_CHECK_LAUNCH(zero_kernel, stream);
+}
+
+void shift_up_left(const float* x, int n, int h, int w, int c, float* y, cudaStream_t stream) {
+  NASWOT_EXPECT(n >= 1 && h >= 1 && w >= 1 && c >= 1, BadInput,
+                "cuda::shift_up_left: n, h, w, c expected >= 1, got n=" << n << " h=" << h << " w=" << w
+                                                                        << " c=" << c);
+  NASWOT_EXPECT(x != nullptr && y != nullptr && x != y, BadInput,
+                "cuda::shift_up_left: x and y expected non-null and distinct");
+  const int64_t count = static_cast<int64_t>(n) * h * w * c;
+  shift_kernel<<<blocks_for(count), kThreads, 0, stream>>>(x, h, w, c, count, y);
+  NASWOT_CHECK_LAUNCH(shift_kernel, stream);
 }
 
 void concat_channels(const float* const* xs, const int* channels, int num_inputs, int64_t rows, float* y,

@@ -15,6 +15,8 @@ void relu(const float* x, int64_t count, float* y, cudaStream_t stream);
 // xs: host array of num_inputs device pointers.
 void add_n(const float* const* xs, int num_inputs, int64_t count, float* y, cudaStream_t stream);
 void zero(const float* x, int n, int h, int w, int c, int stride, float* y, cudaStream_t stream);
+// y[n, i, j] = x[n, i+1, j+1], 0 past the bottom/right edge (FactorizedReduce's pad-then-crop).
+void shift_up_left(const float* x, int n, int h, int w, int c, float* y, cudaStream_t stream);
 // xs, channels: host arrays; y has sum(channels) channels per row.
 void concat_channels(const float* const* xs, const int* channels, int num_inputs, int64_t rows, float* y,
                      cudaStream_t stream);

@@ -43,6 +43,7 @@ bool supports(const Op& op) {
     case OpKind::AvgPool:
     case OpKind::MaxPool:
     case OpKind::Zero:
+    case OpKind::Shift:
     case OpKind::GlobalAvgPool:
     case OpKind::Linear:
     case OpKind::Tap: return true;
@@ -95,6 +96,11 @@ void Lane::run_step(const Plan& plan, const Step& step, Counting counting, ConvP
     case OpKind::Zero: {
       const Shape4 i = in_shape(0);
       cuda::zero(x(0), i.n, i.h, i.w, i.c, op.pool.stride, tensor(op.output), s);
+      return;
+    }
+    case OpKind::Shift: {
+      const Shape4 i = in_shape(0);
+      cuda::shift_up_left(x(0), i.n, i.h, i.w, i.c, tensor(op.output), s);
       return;
     }
     case OpKind::Concat: {

@@ -95,6 +95,7 @@ const std::vector<OpCase>& cases() {
          rt::GraphBuilder b;
          return tapped(b, b.maxpool(b.input(), "pool", {3, 2, 1, false}));
        }},
+      {"shift", rt::OpKind::Shift, [] { rt::GraphBuilder b; return tapped(b, b.shift(b.input(), "shift")); }},
       {"zero", rt::OpKind::Zero, [] { rt::GraphBuilder b; return tapped(b, b.zero(b.input(), "zero", 2)); }},
       {"concat", rt::OpKind::Concat,
        [] {

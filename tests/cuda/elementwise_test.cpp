@@ -78,6 +78,23 @@ TEST(CudaElementwise, ZeroMatchesCpu) {
   }
 }
 
+TEST(CudaElementwise, ShiftMatchesCpu) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  TestStream s;
+  struct Z { int n, h, w, c; };
+  for (const Z z : {Z{1, 1, 1, 1}, Z{2, 5, 7, 3}, Z{128, 16, 16, 32}}) {
+    const size_t count = static_cast<size_t>(z.n) * z.h * z.w * z.c;
+    const std::vector<float> x = with_specials(random_normal(count, 0.0, 1.0, kEltSeed + 50));
+    std::vector<float> ref(count);
+    cpu::shift_up_left(x.data(), z.n, z.h, z.w, z.c, ref.data());
+    auto dx = to_device(x, s.get());
+    DeviceGuarded<float> dy(count, s.get());
+    cuda::shift_up_left(dx.data(), z.n, z.h, z.w, z.c, dy.data(), s.get());
+    EXPECT_TRUE(bits_equal(dy.download().data(), ref.data(), count)) << z.n << "x" << z.h << "x" << z.w << "x" << z.c;
+    EXPECT_TRUE(dy.guards_intact());
+  }
+}
+
 TEST(CudaElementwise, ConcatMatchesCpu) {
   NASWOT_REQUIRE_CUDA_DEVICE();
   TestStream s;

@@ -100,6 +100,11 @@ rt::KMatrix replay(const rt::Plan& plan, const rt::Params& params, rt::Counting 
           cpu::maxpool2d(ps, tensor(s.canonical(op.inputs[0])), y);
         break;
       }
+      case rt::OpKind::Shift: {
+        const rt::Shape4 x = in(0);
+        cpu::shift_up_left(tensor(s.canonical(op.inputs[0])), x.n, x.h, x.w, x.c, y);
+        break;
+      }
       case rt::OpKind::Zero: {
         const rt::Shape4 x = in(0);
         cpu::zero(tensor(s.canonical(op.inputs[0])), x.n, x.h, x.w, x.c, op.pool.stride, y);

@@ -91,6 +91,41 @@ TEST(Elementwise, ZeroSubsamplesAndKeepsSign) {
   }
 }
 
+// FactorizedReduce's second branch reads ConstantPad2d((0,1,0,1))(x)[:, :, 1:, 1:]: built here
+// literally (pad, then crop) and compared bit for bit, odd and even sizes, 1x1 included.
+TEST(Elementwise, ShiftUpLeftIsPadThenCrop) {
+  struct Case {
+    int n, h, w, c;
+  };
+  const Case cases[] = {{2, 8, 8, 16}, {1, 7, 5, 3}, {3, 1, 1, 2}, {1, 2, 9, 1}};
+  uint32_t seed = kSeed + 150;
+  for (const Case& k : cases) {
+    SCOPED_TRACE(::testing::Message() << k.n << "x" << k.h << "x" << k.w << "x" << k.c);
+    const std::vector<float> x = test::random_normal(static_cast<size_t>(k.n) * k.h * k.w * k.c, 0.0, 1.0, seed++);
+    const int ph = k.h + 1, pw = k.w + 1;
+    std::vector<float> padded(static_cast<size_t>(k.n) * ph * pw * k.c, 0.0f);
+    for (int n = 0; n < k.n; ++n)
+      for (int y = 0; y < k.h; ++y)
+        for (int xx = 0; xx < k.w; ++xx)
+          for (int c = 0; c < k.c; ++c)
+            padded[((static_cast<size_t>(n) * ph + y) * pw + xx) * k.c + c] =
+                x[((static_cast<size_t>(n) * k.h + y) * k.w + xx) * k.c + c];
+    GuardedBuffer<float> y(x.size(), kPoison);
+    shift_up_left(x.data(), k.n, k.h, k.w, k.c, y.data());
+    EXPECT_TRUE(y.check());
+    for (int n = 0; n < k.n; ++n)
+      for (int oy = 0; oy < k.h; ++oy)
+        for (int ox = 0; ox < k.w; ++ox)
+          for (int c = 0; c < k.c; ++c) {
+            const float expected = padded[((static_cast<size_t>(n) * ph + oy + 1) * pw + ox + 1) * k.c + c];
+            const size_t o = ((static_cast<size_t>(n) * k.h + oy) * k.w + ox) * k.c + c;
+            ASSERT_EQ(bits_of(y[o]), bits_of(expected)) << "at (" << n << "," << oy << "," << ox << "," << c << ")";
+          }
+  }
+  std::vector<float> x(4, 1.0f);
+  EXPECT_THROW(shift_up_left(x.data(), 1, 0, 2, 2, x.data()), Error);
+}
+
 TEST(Elementwise, ConcatChannelsIsExact) {
   const int64_t rows = 2 * 5 * 7;
   const int channels[] = {3, 1, 16};

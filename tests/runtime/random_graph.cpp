@@ -86,7 +86,7 @@ class Generator {
   void step() {
     const rt::TensorId x = pick();
     const Hw in = hw(x);
-    switch (uniform(0, 9)) {
+    switch (uniform(0, 10)) {
       case 0:
         conv(x);
         return;
@@ -125,6 +125,9 @@ class Generator {
         note(m_b.concat({x, other}, name()), in);
         return;
       }
+      case 9:
+        note(m_b.shift(x, name()), in);
+        return;
       default: {
         // An explicit tap with an arbitrary anchor: counts iff the anchor reaches the logits.
         const rt::TensorId anchor = m_made[static_cast<size_t>(uniform(0, static_cast<int>(m_made.size()) - 1))];

@@ -62,6 +62,7 @@ Shape4 op_shape(const Op& op, const std::vector<Shape4>& s, Shape4 input) {
     case OpKind::BatchNorm:
     case OpKind::Relu:
     case OpKind::Add:
+    case OpKind::Shift:
       return in(0);
     case OpKind::Tap:
       break;
@@ -142,6 +143,14 @@ void run(const Op& op, const rt::Params& params, const rt::Batch& batch, const s
     case OpKind::AvgPool:
     case OpKind::MaxPool:
       pool(op, xs(0), x(0), ys, y);
+      return;
+    case OpKind::Shift:  // pad (0, 1, 0, 1) with zeros, then drop the first row and column
+      for (int n = 0; n < ys.n; ++n)
+        for (int oy = 0; oy < ys.h; ++oy)
+          for (int ox = 0; ox < ys.w; ++ox)
+            for (int c = 0; c < ys.c; ++c)
+              y[at(ys, n, oy, ox, c)] =
+                  oy + 1 < ys.h && ox + 1 < ys.w ? x(0)[at(xs(0), n, oy + 1, ox + 1, c)] : 0.0f;
       return;
     case OpKind::Zero:
       for (int n = 0; n < ys.n; ++n)
