@@ -9,6 +9,7 @@
 
 #include "kernels/cpu/logdet.h"
 #include "runtime/batch.h"
+#include "runtime/error.h"
 #include "runtime/params.h"
 #include "runtime/plan.h"
 
@@ -24,6 +25,15 @@ struct KMatrix {
   }
   int64_t at(int i, int j) const { return values[static_cast<size_t>(i) * static_cast<size_t>(n) + static_cast<size_t>(j)]; }
 };
+
+// (Inline like Backend's defaults: backend libraries use them without naswot_runtime.)
+enum class ConvPrecision : uint8_t { Fp32, Tf32 };
+inline const char* to_string(ConvPrecision precision) { return precision == ConvPrecision::Tf32 ? "tf32" : "fp32"; }
+inline ConvPrecision parse_conv_precision(const std::string& s) {  // fp32 | tf32
+  if (s == "fp32") return ConvPrecision::Fp32;
+  if (s == "tf32") return ConvPrecision::Tf32;
+  throw_error(ErrorKind::BadInput, "--precision '" + s + "': expected fp32 or tf32");
+}
 
 class Backend {
  public:
@@ -55,6 +65,14 @@ class Backend {
     }
     return out;
   }
+  // Convolution arithmetic for the following computations. Fp32 (default) everywhere; Tf32 is an
+  // opt-in of the CUDA backend (tensor cores, reduced precision, scores move); other backends
+  // throw Unsupported for it.
+  virtual void set_conv_precision(ConvPrecision precision) {
+    NASWOT_EXPECT(precision == ConvPrecision::Fp32, Unsupported,
+                  "the " << name() << " backend computes convolutions in fp32 only; --precision "
+                         << to_string(precision) << " needs --backend cuda");
+  }
   // Per-op-kind wall time, accumulated while profiling is on (`naswot score --profile`).
   // Backends without a profiler return an empty report.
   virtual void set_profiling(bool on) { (void)on; }
@@ -64,8 +82,10 @@ class Backend {
 enum class BackendKind : uint8_t { Cpu, Cuda, Auto };
 BackendKind parse_backend_kind(const std::string& s);  // cpu | cuda | auto
 // cuda: throws Unsupported with a clear message when this build has no CUDA or no device is
-// visible; auto: cuda when available, else cpu.
-std::unique_ptr<Backend> make_backend(BackendKind kind);
+// visible; auto: cuda when available, else cpu. device_hint >= 0 selects CUDA device
+// (device_hint mod the number of visible devices), e.g. a node-local MPI rank; -1 keeps the
+// current device. The CPU backend ignores it.
+std::unique_ptr<Backend> make_backend(BackendKind kind, int device_hint = -1);
 bool cuda_available(std::string* why_not = nullptr);
 
 }  // namespace naswot::rt

@@ -25,8 +25,11 @@ bool cuda_available(std::string* why_not) {
 #endif
 }
 
-std::unique_ptr<Backend> make_backend(BackendKind kind) {
+std::unique_ptr<Backend> make_backend(BackendKind kind, int device_hint) {
   std::string why;
+#ifdef NASWOT_HAVE_CUDA
+  if (kind != BackendKind::Cpu) select_cuda_device(device_hint);  // before the probe makes a context
+#endif
   switch (kind) {
     case BackendKind::Cpu: return std::make_unique<CpuBackend>();
     case BackendKind::Auto:
@@ -37,6 +40,7 @@ std::unique_ptr<Backend> make_backend(BackendKind kind) {
 #ifdef NASWOT_HAVE_CUDA
       return make_cuda_backend();
 #else
+      (void)device_hint;
       break;
 #endif
   }

@@ -35,8 +35,9 @@ cudnnStatus_t set_filter(const ConvPlan& p, const ConvKey& key, bool ohwi) {
                                     key.c / key.groups, key.r, key.s);
 }
 
-// The first admissible algorithm for the current descriptors, or false.
-bool choose_algorithm(cudnnHandle_t handle, ConvPlan& p, std::ostringstream& tried) {
+// The first admissible algorithm for the current descriptors, or false. Fp32: FMA math and the
+// kAdmissible family only; Tf32: whatever math and algorithm cuDNN ranks first (deterministic).
+bool choose_algorithm(cudnnHandle_t handle, ConvPlan& p, ConvMath math, std::ostringstream& tried) {
   // A failing query is not fatal: the fixed list below is the second chance.
   int max_count = 0;
   cudnnStatus_t st = cudnnGetConvolutionForwardAlgorithmMaxCount(handle, &max_count);
@@ -53,8 +54,12 @@ bool choose_algorithm(cudnnHandle_t handle, ConvPlan& p, std::ostringstream& tri
     const cudnnConvolutionFwdAlgoPerf_t& r = perf[static_cast<size_t>(i)];
     tried << " [heuristic algo " << r.algo << " status " << r.status << " math " << r.mathType << " bytes " << r.memory
           << "]";
-    if (r.status != CUDNN_STATUS_SUCCESS || r.mathType != CUDNN_FMA_MATH || !admissible(r.algo) ||
-        r.memory > kConvWorkspaceLimit || r.determinism != CUDNN_DETERMINISTIC)
+    const bool policy_ok = math == ConvMath::Tf32 || (r.mathType == CUDNN_FMA_MATH && admissible(r.algo));
+    if (r.status != CUDNN_STATUS_SUCCESS || !policy_ok || r.memory > kConvWorkspaceLimit ||
+        r.determinism != CUDNN_DETERMINISTIC)
+      continue;
+    // cuDNN ranks (algorithm, math) pairs: the descriptor must carry the math of the chosen one.
+    if (math == ConvMath::Tf32 && cudnnSetConvolutionMathType(p.conv.get(), r.mathType) != CUDNN_STATUS_SUCCESS)
       continue;
     size_t bytes = 0;
     if (cudnnGetConvolutionForwardWorkspaceSize(handle, p.x.get(), p.w.get(), p.conv.get(), p.y.get(), r.algo,
@@ -99,7 +104,8 @@ std::unique_ptr<ConvPlan> build_plan(cudnnHandle_t handle, const ConvKey& key) {
                                                      key.dilation_h, key.dilation_w, CUDNN_CROSS_CORRELATION,
                                                      CUDNN_DATA_FLOAT));
   NASWOT_CHECK_CUDNN(cudnnSetConvolutionGroupCount(p->conv.get(), key.groups));
-  NASWOT_CHECK_CUDNN(cudnnSetConvolutionMathType(p->conv.get(), CUDNN_FMA_MATH));
+  NASWOT_CHECK_CUDNN(cudnnSetConvolutionMathType(
+      p->conv.get(), key.math == ConvMath::Tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
 
   cuda::Conv2dShape s;
   s.n = key.n; s.h = key.h; s.w = key.w; s.c_in = key.c; s.c_out = key.k; s.kernel_h = key.r; s.kernel_w = key.s;
@@ -120,13 +126,13 @@ std::unique_ptr<ConvPlan> build_plan(cudnnHandle_t handle, const ConvKey& key) {
                                << " differs from naswot's " << key.n << "x" << key.k << "x" << s.out_h() << "x"
                                << s.out_w());
     NASWOT_CHECK_CUDNN(cudnnSetTensor4dDescriptor(p->y.get(), CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, on, oc, oh, ow));
-    if (choose_algorithm(handle, *p, tried)) {
+    if (choose_algorithm(handle, *p, key.math, tried)) {
       p->filter_ohwi = ohwi;
       return p;
     }
   }
   std::fprintf(stderr,
-               "naswot: warning: cuDNN offers no FP32 FMA GEMM/direct algorithm for conv %s within %zu bytes of "
+               "naswot: warning: cuDNN offers no admissible algorithm for conv %s within %zu bytes of "
                "workspace; using naswot's direct convolution kernel (slow). Tried:%s\n",
                describe(key).c_str(), kConvWorkspaceLimit, tried.str().c_str());
   p->direct = true;
@@ -160,7 +166,8 @@ std::string describe(const ConvKey& key) {
   std::ostringstream os;
   os << "x " << key.n << "x" << key.h << "x" << key.w << "x" << key.c << " (NHWC f32), " << key.k << " filters "
      << key.r << "x" << key.s << ", stride " << key.stride_h << "x" << key.stride_w << ", pad " << key.pad_h << "x"
-     << key.pad_w << ", dilation " << key.dilation_h << "x" << key.dilation_w << ", groups " << key.groups;
+     << key.pad_w << ", dilation " << key.dilation_h << "x" << key.dilation_w << ", groups " << key.groups
+     << (key.math == ConvMath::Tf32 ? ", tf32" : "");
   return os.str();
 }
 
@@ -192,8 +199,20 @@ size_t ConvPlanCache::size() const {
   return m_plans.size();
 }
 
-const ConvPlan& ConvPlanCache::get(cudnnHandle_t handle, const ConvKey& key) {
+void ConvPlanCache::set_math(ConvMath math) {
   std::lock_guard<std::mutex> lock(m_mutex);
+  m_math = math;
+}
+
+ConvMath ConvPlanCache::math() const {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return m_math;
+}
+
+const ConvPlan& ConvPlanCache::get(cudnnHandle_t handle, const ConvKey& requested) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  ConvKey key = requested;
+  key.math = m_math;
   auto it = m_plans.find(key);
   if (it != m_plans.end()) {
     ++m_hits;

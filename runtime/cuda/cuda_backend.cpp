@@ -51,6 +51,15 @@ bool cuda_device_available(std::string* why_not) {
 
 std::unique_ptr<Backend> make_cuda_backend() { return std::make_unique<CudaBackend>(); }
 
+void select_cuda_device(int device_hint) {
+  int count = 0;
+  if (device_hint < 0 || cudaGetDeviceCount(&count) != cudaSuccess) {
+    (void)cudaGetLastError();  // no device: cuda_available() reports why
+    return;
+  }
+  if (count > 1) NASWOT_CHECK_CUDA(cudaSetDevice(device_hint % count));
+}
+
 CudaBackend::CudaBackend() : m(std::make_unique<Impl>()) {
   NASWOT_CHECK_CUDA(cudaGetDevice(&m->device));
   cudaDeviceProp prop{};
@@ -187,6 +196,10 @@ void CudaBackend::set_lanes(int lanes, bool threaded) {
 std::vector<float> CudaBackend::tensor_values(const Plan& plan, TensorId t) {
   m->check_batch(plan);
   return m->lanes[0]->download_tensor(plan, t, m->batch.data());
+}
+
+void CudaBackend::set_conv_precision(ConvPrecision precision) {
+  m->convs.set_math(precision == ConvPrecision::Tf32 ? ConvMath::Tf32 : ConvMath::Fp32);
 }
 
 int64_t CudaBackend::conv_plan_hits() const { return m->convs.hits(); }

@@ -24,6 +24,10 @@ namespace naswot::rt {
 // devices, or no kernel image of this build for the device).
 bool cuda_device_available(std::string* why_not);
 std::unique_ptr<Backend> make_cuda_backend();
+// Makes device (device_hint mod the visible count) current when several are visible, before any
+// context exists (one process per GPU: each MPI rank passes its node-local rank). No-op for
+// device_hint < 0 or when fewer than two devices are visible.
+void select_cuda_device(int device_hint);
 
 class CudaBackend final : public Backend {
  public:
@@ -39,6 +43,8 @@ class CudaBackend final : public Backend {
   void reserve(const Plan& plan) override;
   void compute_k(const Plan& plan, const Params& params, Counting counting, KMatrix& k) override;
   int64_t workspace_growths() const override;
+  // Tf32: cuDNN plans with tensor-core math (see conv_plan.h); Fp32: FMA math (the default).
+  void set_conv_precision(ConvPrecision precision) override;
   // Profiling covers compute_k (each step synchronized and timed; slower while on).
   void set_profiling(bool on) override;
   std::string profile_report() const override;

@@ -176,6 +176,33 @@ TEST(CudaBackendNb201, ReserveBuildsConvPlansOnce) {
   EXPECT_GT(gpu.conv_plan_hits(), 0);
 }
 
+// The opt-in TF32 mode builds its own conv plans (the fp32 ones stay cached and unchanged), keeps
+// N_A exact (the taps do not depend on precision) and moves scores only slightly: 1e-2 relative
+// is a sanity bound (a wrong plan or stale math type moves them by far more); the rank agreement
+// over a real sample is the GPU check's Kendall tau.
+TEST(CudaBackendNb201, Tf32PlansAreSeparateAndScoresStayClose) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  rt::CudaBackend gpu;
+  gpu.set_batch(cifar_like_batch());
+  const Net net(kArchs[0]);
+  rt::KMatrix k32, ktf, kback;
+  gpu.compute_k(net.plan, net.params, rt::Counting::Reference, k32);
+  const int64_t fp32_plans = gpu.conv_plan_misses();
+  gpu.set_conv_precision(rt::ConvPrecision::Tf32);
+  gpu.compute_k(net.plan, net.params, rt::Counting::Reference, ktf);
+  EXPECT_EQ(gpu.conv_plan_misses(), 2 * fp32_plans) << "tf32 must build one new plan per fp32 shape";
+  gpu.set_conv_precision(rt::ConvPrecision::Fp32);
+  gpu.compute_k(net.plan, net.params, rt::Counting::Reference, kback);
+  EXPECT_EQ(gpu.conv_plan_misses(), 2 * fp32_plans) << "back to fp32: cached plans, no new ones";
+  EXPECT_EQ(kback.values, k32.values) << "fp32 after tf32 must give the identical K";
+  for (int i = 0; i < ktf.n; ++i) EXPECT_EQ(ktf.at(i, i), net.plan.n_units(rt::Counting::Reference));
+  const cpu::LogDet l32 = cpu::logabsdet(k32.values.data(), k32.n);
+  const cpu::LogDet ltf = cpu::logabsdet(ktf.values.data(), ktf.n);
+  std::fprintf(stderr, "tf32: logdet %.12g vs fp32 %.12g (rel %.3g)\n", ltf.value, l32.value,
+               std::fabs(ltf.value - l32.value) / std::fabs(l32.value));
+  EXPECT_NEAR(ltf.value, l32.value, 1e-2 * std::fabs(l32.value));
+}
+
 TEST(CudaBackendNb201, RejectsBadParams) {
   NASWOT_REQUIRE_CUDA_DEVICE();
   rt::CudaBackend gpu;

@@ -245,5 +245,22 @@ TEST(CpuBackend, ComputeKIsDeterministicAndLeavesNoState) {
   EXPECT_TRUE(test::all_equal(from_fresh.values.data(), first.values.data(), first.values.size()));
 }
 
+// The reduced-precision mode is a CUDA opt-in: the CPU oracle accepts fp32 and refuses tf32 with
+// an error that says what to do, instead of silently computing fp32 under a tf32 label.
+TEST(CpuBackend, RefusesTf32Convolutions) {
+  CpuBackend cpu;
+  EXPECT_NO_THROW(cpu.set_conv_precision(ConvPrecision::Fp32));
+  try {
+    cpu.set_conv_precision(ConvPrecision::Tf32);
+    ADD_FAILURE() << "tf32 accepted by the cpu backend";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
+    EXPECT_NE(std::string(e.what()).find("--backend cuda"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(parse_conv_precision("tf32"), ConvPrecision::Tf32);
+  EXPECT_EQ(parse_conv_precision("fp32"), ConvPrecision::Fp32);
+  EXPECT_THROW(parse_conv_precision("bf16"), Error);
+}
+
 }  // namespace
 }  // namespace naswot::rt
