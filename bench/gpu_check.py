@@ -194,6 +194,55 @@ def cmd_throughput(a) -> int:
     return 0 if stats["ok"] else 1
 
 
+def kendall_tau_b(x: list[float], y: list[float]) -> float:
+    """Kendall tau-b by its O(n^2) definition (n = 2,000: 2M pairs, a few seconds): concordant
+    minus discordant over sqrt((n0 - ties_x)(n0 - ties_y)), as scipy.stats.kendalltau."""
+    conc = disc = tx = ty = 0
+    n = len(x)
+    for i in range(n):
+        xi, yi = x[i], y[i]
+        for j in range(i + 1, n):
+            dx, dy = xi - x[j], yi - y[j]
+            if dx == 0 and dy == 0:
+                tx += 1
+                ty += 1
+            elif dx == 0:
+                tx += 1
+            elif dy == 0:
+                ty += 1
+            elif (dx > 0) == (dy > 0):
+                conc += 1
+            else:
+                disc += 1
+    n0 = n * (n - 1) // 2
+    denom = math.sqrt((n0 - tx) * (n0 - ty))
+    return (conc - disc) / denom if denom > 0 else math.nan
+
+
+def cmd_tf32(a) -> int:
+    """Reduced-precision stage: rate of the tf32 run and Kendall tau of its scores against the fp32
+    run over the same sample (finite scores of both only). Issue 3's stretch: > 8,000 archs/s and
+    tau >= 0.99."""
+    fp32 = {r["index"]: as_float(r["score"]) for r in load_jsonl(a.fp32)}
+    tf32 = {r["index"]: as_float(r["score"]) for r in load_jsonl(a.tf32)}
+    both = [i for i in tf32 if i in fp32 and math.isfinite(fp32[i]) and math.isfinite(tf32[i])]
+    n = len(tf32)
+    rate = n / a.wall if n and a.wall > 0 else math.nan
+    tau = kendall_tau_b([fp32[i] for i in both], [tf32[i] for i in both]) if len(both) > 1 else math.nan
+    rel = [abs(tf32[i] - fp32[i]) / max(1.0, abs(fp32[i])) for i in both]
+    stats = {"records": n, "expected": a.expected, "rc": a.rc, "wall_s": a.wall, "archs_per_s_wall": rate,
+             "compared": len(both), "kendall_tau_vs_fp32": tau,
+             "max_rel_diff_vs_fp32": max(rel) if rel else math.nan,
+             "median_rel_diff_vs_fp32": statistics.median(rel) if rel else math.nan,
+             "goal_archs_per_s": 8000, "goal_tau": 0.99}
+    stats["ok"] = a.rc == 0 and n == a.expected and tau == tau and tau >= 0.99
+    write_json(a.stats, stats)
+    print(f"  tf32: {n}/{a.expected} records in {a.wall:.1f} s ({rate:.1f} archs/s wall); Kendall tau vs fp32 "
+          f"{tau:.4f} over {len(both)} archs (goal >= 0.99); rel diff median {stats['median_rel_diff_vs_fp32']:.3g}, "
+          f"max {stats['max_rel_diff_vs_fp32']:.3g}")
+    return 0 if stats["ok"] else 1
+
+
 def _load(path: str) -> dict:
     try:
         with open(path) as f:
@@ -224,6 +273,7 @@ def cmd_summary(a) -> int:
                                "note": parts[3] if len(parts) > 3 else ""})
     agree, ref = _load(os.path.join(w, "agreement.json")), _load(os.path.join(w, "reference.json"))
     thr, tests = _load(os.path.join(w, "throughput.json")), _load(os.path.join(w, "cuda_tests.json"))
+    tf32 = _load(os.path.join(w, "tf32.json"))
     naswot_rate = thr.get("archs_per_s_wall")
     rate_source = "throughput (wall)"
     if not naswot_rate:
@@ -245,6 +295,8 @@ def cmd_summary(a) -> int:
         "naswot_archs_per_s": naswot_rate, "naswot_rate_source": rate_source,
         "pytorch_archs_per_s": py_rate, "speedup_vs_pytorch": ratio, "speedup_goal": 300,
         "full_space_s": thr.get("full_space_s"),
+        "tf32": {k: tf32.get(k) for k in ("archs_per_s_wall", "kendall_tau_vs_fp32", "compared",
+                                          "max_rel_diff_vs_fp32", "median_rel_diff_vs_fp32")},
     }
     write_json(a.out, summary)
     bad = [s for s in stages if s["status"] != "PASS"]
@@ -266,6 +318,8 @@ def cmd_summary(a) -> int:
     print(f"speed          : naswot {_fmt(naswot_rate, '.1f')} archs/s [{rate_source}], pytorch "
           f"{_fmt(py_rate, '.2f')} archs/s, ratio {_fmt(ratio, '.0f')}x (goal >= 300x); full space "
           f"{_fmt(summary['full_space_s'], '.0f')} s")
+    print(f"tf32 (opt-in)  : {_fmt(tf32.get('archs_per_s_wall'), '.1f')} archs/s (goal > 8000), Kendall tau vs "
+          f"fp32 {_fmt(tf32.get('kendall_tau_vs_fp32'), '.4f')} over {_fmt(tf32.get('compared'))} archs (goal >= 0.99)")
     print(f"RESULT: {'ALL PASS' if stages and not bad else 'NOT PASSED: ' + ', '.join(s['stage'] for s in bad)}"
           f"  (details: {a.out})")
     return 0 if stages and not bad else 1
@@ -298,6 +352,14 @@ def main() -> int:
     p.add_argument("--expected", type=int, required=True)
     p.add_argument("--stats", required=True)
     p.set_defaults(fn=cmd_throughput)
+    p = sub.add_parser("tf32")
+    p.add_argument("fp32")
+    p.add_argument("tf32")
+    p.add_argument("--wall", type=float, required=True)
+    p.add_argument("--rc", type=int, required=True)
+    p.add_argument("--expected", type=int, required=True)
+    p.add_argument("--stats", required=True)
+    p.set_defaults(fn=cmd_tf32)
     p = sub.add_parser("summary")
     p.add_argument("--work", required=True)
     p.add_argument("--out", required=True)

@@ -5,6 +5,7 @@
 
 #include "cells/nb201.h"
 #include "runtime/error.h"
+#include "search/darts_space.h"
 
 namespace naswot::search {
 
@@ -51,7 +52,8 @@ class Nb201Space final : public Space {
 
 std::unique_ptr<Space> make_space(const std::string& name, const SpaceOptions& options) {
   if (name == "nb201") return std::make_unique<Nb201Space>(options);
-  throw_error(ErrorKind::BadInput, "--space '" + name + "': expected nb201");
+  if (is_darts_space(name)) return make_darts_space(name, options);
+  throw_error(ErrorKind::BadInput, "--space '" + name + "': expected nb201, darts, darts_in or nds");
 }
 
 }  // namespace naswot::search

@@ -11,7 +11,16 @@
 namespace naswot::search {
 
 struct SpaceOptions {
+  // Implicit on purpose: callers write make_space(name, {image_size}); a constructor instead of
+  // aggregate init keeps that free of missing-initializer warnings as fields are added.
+  SpaceOptions(int size = 32) : image_size(size) {}  // NOLINT(google-explicit-constructor)
   int image_size = 32;  // NB201: 32 (CIFAR) or 16 (ImageNet16-120)
+  // darts, darts_in, nds (search/darts_space.h): network size of entries that carry none
+  // (0: the default, C=32 and 8 cells), and the file whose genotypes are the indexed entries
+  // (a genotype list, one per line, or an NDS JSON file).
+  int width = 0;
+  int depth = 0;
+  std::string source;
 };
 
 struct ArchEntry {
@@ -28,6 +37,12 @@ class Space {
   virtual ArchEntry from_string(const std::string& arch) const = 0;
   virtual rt::Graph build(const ArchEntry& entry) const = 0;
   virtual rt::Graph worst_case() const = 0;
+  // What the CLI should tell the user about scoring this entry (empty: nothing); e.g. an NDS
+  // item with an auxiliary head, which the reference scores NaN and naswot scores without it.
+  virtual std::string note(const ArchEntry& entry) const {
+    (void)entry;
+    return {};
+  }
   // A line of an --arch-file: an architecture string or a benchmark index.
   ArchEntry from_token(const std::string& token) const;
 };

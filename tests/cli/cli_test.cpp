@@ -210,6 +210,9 @@ TEST_F(Cli, BadDataAndOptionValuesNameTheCulprit) {
   expect_failure(std::string(kScore) + " --index 0 --data npy:/nonexistent/batch.npy", "/nonexistent/batch.npy");
   expect_failure(std::string(kScore) + " --index 0 --counting other", "other");
   expect_failure(std::string(kScore) + " --index 0 --image-size 24", "24");
+  expect_failure(std::string(kScore) + " --index 0 --precision bf16", "bf16");
+  // The reduced-precision mode is a CUDA opt-in: the CPU refuses it instead of computing fp32.
+  expect_failure(std::string(kScore) + " --index 0 --precision tf32", "--backend cuda");
 }
 
 TEST_F(Cli, CudaBackendWithoutCudaFailsCleanly) {

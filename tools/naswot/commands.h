@@ -7,5 +7,9 @@ namespace naswot::cli {
 
 void add_score_command(CLI::App& app);
 void add_list_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);  // cmd_sweep.cpp
+void add_merge_command(CLI::App& app);  // cmd_merge.cpp
+void add_search_command(CLI::App& app);  // cmd_search.cpp
+void add_eval_command(CLI::App& app);    // cmd_eval.cpp
 
 }  // namespace naswot::cli

@@ -10,6 +10,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   naswot::cli::add_score_command(app);
   naswot::cli::add_list_command(app);
+  naswot::cli::add_sweep_command(app);
+  naswot::cli::add_merge_command(app);
+  naswot::cli::add_search_command(app);
+  naswot::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

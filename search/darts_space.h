@@ -1,0 +1,22 @@
+// The DARTS-family spaces behind search::Space (cells/darts.h, reference-semantics.md §4):
+//  * darts:    pycls NetworkCIFAR;
+//  * darts_in: pycls NetworkImageNet (the NDS `_in` spaces);
+//  * nds:      an NDS JSON file (SpaceOptions::source, required), NetworkImageNet when the file's
+//              name contains "_in" (as the reference picks the network by the space name).
+// Entries: without a source, any genotype given as a string (from_string), no indices. With a
+// source (a genotype list, one per line in any notation of cells/darts.h, '#' comments; or an
+// NDS JSON file), its entries are the indices 0..size()-1, and from_string finds a string's index.
+// Network size: an entry's own `width=/depth=` (NDS items carry theirs), else SpaceOptions
+// width/depth, else C=32 and 8 cells (cells::DartsConfig).
+#pragma once
+#include <memory>
+#include <string>
+
+#include "search/space.h"
+
+namespace naswot::search {
+
+bool is_darts_space(const std::string& name);  // darts, darts_in, nds
+std::unique_ptr<Space> make_darts_space(const std::string& name, const SpaceOptions& options);
+
+}  // namespace naswot::search

@@ -1,0 +1,64 @@
+// Architecture scorers and the score cache (score_cache.h).
+#include "search/score_cache.h"
+
+#include <chrono>
+#include <unordered_set>
+
+#include "runtime/error.h"
+
+namespace naswot::search {
+
+NetworkArchScorer::NetworkArchScorer(const Space& space, Scorer& scorer, rt::ParamInitCache& weights)
+    : m_space(space), m_scorer(scorer), m_weights(weights) {}
+
+std::vector<Score> NetworkArchScorer::score(const std::vector<ArchEntry>& archs) {
+  std::vector<rt::Graph> graphs;
+  std::vector<rt::Params> params;
+  graphs.reserve(archs.size());
+  params.reserve(archs.size());
+  for (const ArchEntry& a : archs) {
+    graphs.push_back(m_space.build(a));
+    params.push_back(m_weights.params_for(graphs.back()));
+  }
+  // One architecture: the plain path, as `naswot score` takes on the CPU.
+  if (graphs.size() == 1) return {m_scorer.score(graphs[0], params[0])};
+  std::vector<const rt::Graph*> graph_ptrs;
+  std::vector<const rt::Params*> param_ptrs;
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    graph_ptrs.push_back(&graphs[i]);
+    param_ptrs.push_back(&params[i]);
+  }
+  return m_scorer.score_many(graph_ptrs, param_ptrs);
+}
+
+ScoreCache::ScoreCache(ArchScorer& scorer, size_t group) : m_scorer(scorer), m_group(group) {
+  NASWOT_EXPECT(group >= 1, BadInput, "score group size " << group << ": expected at least 1");
+}
+
+void ScoreCache::ensure(const std::vector<ArchEntry>& archs) {
+  std::vector<ArchEntry> todo;
+  std::unordered_set<std::string> queued;
+  for (const ArchEntry& a : archs)
+    if (!contains(a) && queued.insert(a.arch).second) todo.push_back(a);
+  for (size_t begin = 0; begin < todo.size(); begin += m_group) {
+    const std::vector<ArchEntry> group(
+        todo.begin() + static_cast<std::ptrdiff_t>(begin),
+        todo.begin() + static_cast<std::ptrdiff_t>(std::min(todo.size(), begin + m_group)));
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<Score> scores = m_scorer.score(group);
+    m_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++m_calls;
+    NASWOT_EXPECT(scores.size() == group.size(), Internal,
+                  "scorer returned " << scores.size() << " scores for " << group.size() << " architectures");
+    for (size_t i = 0; i < group.size(); ++i) m_scores.emplace(group[i].arch, std::move(scores[i]));
+    if (m_progress) m_progress(begin + group.size(), todo.size());
+  }
+}
+
+const Score& ScoreCache::at(const ArchEntry& arch) const {
+  const auto it = m_scores.find(arch.arch);
+  NASWOT_EXPECT(it != m_scores.end(), Internal, "no cached score for " << arch.arch);
+  return it->second;
+}
+
+}  // namespace naswot::search

@@ -1,0 +1,105 @@
+// The score-vs-accuracy protocol (score_eval.h).
+#include "search/score_eval.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <unordered_map>
+
+#include "runtime/error.h"
+#include "search/rank_stats.h"
+#include "search/rng.h"
+
+namespace naswot::search {
+
+namespace {
+
+// Positions 0..n-1 ordered by `key` descending, ties by position.
+std::vector<size_t> descending(const std::vector<EvalPair>& pairs, double EvalPair::*key) {
+  std::vector<size_t> order(pairs.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return pairs[a].*key > pairs[b].*key; });
+  return order;
+}
+
+}  // namespace
+
+EvalResult evaluate_scores(const std::vector<formats::ReadScore>& records, const BenchTable& table,
+                           const EvalOptions& options, const std::string& source) {
+  EvalResult result;
+  result.records = records.size();
+  std::vector<EvalPair> kept;
+  std::unordered_map<int64_t, int> seen;  // table index -> line of its first record
+  for (const formats::ReadScore& r : records) {
+    const std::string at = source + ":" + std::to_string(r.line);
+    const BenchRow* row = r.record.index >= 0 ? table.find_index(r.record.index) : table.find_arch(r.record.arch);
+    NASWOT_EXPECT(row, BadInput,
+                  at << ": "
+                     << (r.record.index >= 0 ? "index " + std::to_string(r.record.index) : "arch " + r.record.arch)
+                     << " is not in " << table.source() << "; expected a score file of the table's space");
+    NASWOT_EXPECT(r.record.arch.empty() || r.record.arch == row->arch, BadInput,
+                  at << ": index " << row->index << " is " << r.record.arch << " here but " << row->arch << " in "
+                     << table.source() << "; expected the table's index order");
+    const auto [it, first] = seen.emplace(row->index, r.line);
+    NASWOT_EXPECT(first, BadInput,
+                  at << ": index " << row->index << " was already scored on line " << it->second
+                     << "; expected each architecture once");
+    const double accuracy = row->accuracy(options.dataset, options.split);
+    if (accuracy <= options.min_acc) {
+      ++result.dropped_acc;
+      continue;
+    }
+    if (std::isnan(r.record.score) || r.record.score == 0.0) {
+      ++result.dropped_score;
+      continue;
+    }
+    kept.push_back({{row->index, row->arch}, r.record.score, accuracy});
+  }
+  result.left = kept.size();
+  NASWOT_EXPECT(kept.size() >= 2, BadInput,
+                source << ": " << kept.size() << " architecture(s) left after dropping " << result.dropped_acc
+                       << " with accuracy <= " << options.min_acc << " and " << result.dropped_score
+                       << " with a NaN or 0 score; expected at least 2 to rank");
+
+  if (options.subsample > 0 && kept.size() > options.subsample) {
+    std::vector<size_t> positions(kept.size());
+    std::iota(positions.begin(), positions.end(), size_t{0});
+    Rng rng(options.seed);
+    for (size_t i = 0; i < options.subsample; ++i)
+      std::swap(positions[i], positions[i + static_cast<size_t>(rng.below(positions.size() - i))]);
+    positions.resize(options.subsample);
+    std::sort(positions.begin(), positions.end());
+    for (size_t p : positions) result.used.push_back(kept[p]);
+  } else {
+    result.used = std::move(kept);
+  }
+
+  std::vector<double> scores, accuracies;
+  for (const EvalPair& p : result.used) {
+    scores.push_back(p.score);
+    accuracies.push_back(p.accuracy);
+  }
+  result.tau = kendall_tau_b(scores, accuracies);
+  result.rho = spearman_rho(scores, accuracies);
+  result.max_accuracy = *std::max_element(accuracies.begin(), accuracies.end());
+
+  const std::vector<size_t> by_score = descending(result.used, &EvalPair::score);
+  const std::vector<size_t> by_accuracy = descending(result.used, &EvalPair::accuracy);
+  for (size_t requested : options.top_k) {
+    NASWOT_EXPECT(requested >= 1, BadInput, "--top-k " << requested << ": expected k >= 1");
+    TopK t;
+    t.k = std::min(requested, result.used.size());
+    std::vector<char> in_top_accuracy(result.used.size(), 0);
+    for (size_t i = 0; i < t.k; ++i) in_top_accuracy[by_accuracy[i]] = 1;
+    t.best_accuracy = result.used[by_score[0]].accuracy;
+    for (size_t i = 0; i < t.k; ++i) {
+      t.hits += static_cast<size_t>(in_top_accuracy[by_score[i]]);
+      t.best_accuracy = std::max(t.best_accuracy, result.used[by_score[i]].accuracy);
+    }
+    t.hit_rate = static_cast<double>(t.hits) / static_cast<double>(t.k);
+    result.top_k.push_back(t);
+  }
+  return result;
+}
+
+}  // namespace naswot::search

@@ -1,0 +1,65 @@
+// Scores against trained accuracies: the evaluation protocol of the NASWOT paper's Fig. 3
+// (plot_scores.py, reference-semantics.md §7), plus top-k hit rates. Used by `naswot eval`.
+//   1. Join each score record with the benchmark table: by index when the record has one (and
+//      then its arch, if given, must be the table's), else by arch.
+//   2. Drop architectures whose accuracy (dataset, split) is <= min_acc (paper: 15; these are the
+//      networks that did not train).
+//   3. Drop scores that are NaN or exactly 0 (as the paper). -inf (a singular K) stays and ranks
+//      lowest.
+//   4. If more than `subsample` pairs are left, keep a uniform random subset of that many without
+//      replacement, drawn from Rng(seed) (partial Fisher-Yates; paper: 1,000 with numpy seed 1; our
+//      draw is not numpy's, so the subset differs, not its law). 0 keeps all.
+//   5. Kendall tau-b and Spearman rho of (score, accuracy) over what is left.
+//   6. For each k: the top k by score and the top k by accuracy (both descending, ties by file
+//      order; k is capped at the number left). hit rate = |top-k by score ∩ top-k by accuracy| / k;
+//      best = the highest accuracy among the top k by score, beside the highest accuracy of all.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "search/bench_table.h"
+#include "tools/formats/results_reader.h"
+
+namespace naswot::search {
+
+struct EvalOptions {
+  DatasetKind dataset = DatasetKind::Cifar10;
+  Split split = Split::Test;
+  double min_acc = 15.0;
+  size_t subsample = 1000;
+  uint64_t seed = 1;
+  std::vector<size_t> top_k = {10, 100};
+};
+
+struct EvalPair {
+  ArchEntry arch;
+  double score = 0;
+  double accuracy = 0;
+};
+
+struct TopK {
+  size_t k = 0;  // after capping
+  size_t hits = 0;
+  double hit_rate = 0;       // hits / k
+  double best_accuracy = 0;  // among the top k by score
+};
+
+struct EvalResult {
+  size_t records = 0;          // score records read
+  size_t dropped_acc = 0;      // step 2
+  size_t dropped_score = 0;    // step 3
+  size_t left = 0;             // before the subsample
+  std::vector<EvalPair> used;  // after step 4, in file order
+  double tau = 0;
+  double rho = 0;
+  double max_accuracy = 0;  // over `used`
+  std::vector<TopK> top_k;
+};
+
+// `source` names the score file in messages (records carry their line). BadInput for a record
+// absent from the table, an index/arch mismatch, a repeated architecture, or nothing left to rank.
+EvalResult evaluate_scores(const std::vector<formats::ReadScore>& records, const BenchTable& table,
+                           const EvalOptions& options, const std::string& source);
+
+}  // namespace naswot::search
