@@ -83,15 +83,23 @@ void maxpool2d(const Pool2dShape& s, const float* x, float* y) {
       const int x0 = std::max(ox * s.stride - s.pad, 0);
       const int x1 = std::min(ox * s.stride - s.pad + s.kernel, s.w);
       float* out = y + ((n * oh + oy) * ow + ox) * c;
-      std::fill(out, out + c, -std::numeric_limits<float>::infinity());
-      for (int iy = y0; iy < y1; ++iy) {
-        for (int ix = x0; ix < x1; ++ix) {
-          const float* in = x + ((n * s.h + iy) * s.w + ix) * c;
-          for (int64_t j = 0; j < c; ++j) {
-            const float v = in[j];
-            if (v > out[j] || std::isnan(v)) out[j] = v;
+      // As avgpool2d: channel blocks in a local accumulator, and a branch-free select (v != v is
+      // isnan) so the inner loop vectorises; a NaN, once taken, stays (NaN > v is false).
+      constexpr int64_t kBlock = 64;
+      for (int64_t j0 = 0; j0 < c; j0 += kBlock) {
+        const int64_t cb = std::min(kBlock, c - j0);
+        float acc[kBlock];
+        std::fill(acc, acc + kBlock, -std::numeric_limits<float>::infinity());
+        for (int iy = y0; iy < y1; ++iy) {
+          for (int ix = x0; ix < x1; ++ix) {
+            const float* in = x + ((n * s.h + iy) * s.w + ix) * c + j0;
+            for (int64_t j = 0; j < cb; ++j) {
+              const float v = in[j];
+              acc[j] = (v > acc[j] || v != v) ? v : acc[j];
+            }
           }
         }
+        std::copy(acc, acc + cb, out + j0);
       }
     }
   }

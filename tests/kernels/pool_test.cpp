@@ -68,6 +68,7 @@ const Pool2dShape kShapes[] = {
     make(2, 9, 9, 2, 7, 1, 3),     // pycls max_pool_7x7
     make(3, 5, 4, 1, 2, 1, 1),     // 2x2 pad 1, one channel: windows hang over the border
     make(1, 16, 16, 64, 3, 2, 1),  // one image, many channels
+    make(2, 6, 6, 100, 3, 1, 1),   // a full and a partial block of channels
 };
 
 TEST(Pool, AvgPoolMatchesReference) {
@@ -109,6 +110,27 @@ TEST(Pool, MaxPoolPaddingNeverWins) {
   const std::vector<float> ref = pool_reference(s, 0, x);
   EXPECT_TRUE(test::all_equal(y.data(), ref.data(), y.size()));
   EXPECT_TRUE(y.check());
+}
+
+// PyTorch's max pooling propagates NaN: a NaN anywhere in a window wins that window, whatever
+// comes before or after it. 70 channels cover a full and a partial channel block.
+TEST(Pool, MaxPoolLetsANaNWin) {
+  const Pool2dShape s = make(1, 4, 4, 70, 2, 2, 0);
+  std::vector<float> x = test::random_normal(in_count(s), 0.0, 1.0, kSeed + 300);
+  auto at = [&](int yy, int xx, int c) { return (static_cast<size_t>(yy) * 4 + static_cast<size_t>(xx)) * 70 + static_cast<size_t>(c); };
+  x[at(0, 0, 3)] = std::numeric_limits<float>::quiet_NaN();   // first tap of window (0, 0)
+  x[at(3, 3, 69)] = std::numeric_limits<float>::quiet_NaN();  // last tap of window (1, 1)
+  x[at(0, 2, 65)] = 1e30f;                                    // a large value beside no NaN
+  GuardedBuffer<float> y(out_count(s), kPoison);
+  maxpool2d(s, x.data(), y.data());
+  EXPECT_TRUE(y.check());
+  auto out = [&](int oy, int ox, int c) { return y[(static_cast<size_t>(oy) * 2 + static_cast<size_t>(ox)) * 70 + static_cast<size_t>(c)]; };
+  EXPECT_TRUE(std::isnan(out(0, 0, 3)));
+  EXPECT_TRUE(std::isnan(out(1, 1, 69)));
+  EXPECT_EQ(out(0, 1, 65), 1e30f);
+  int nans = 0;
+  for (size_t i = 0; i < y.size(); ++i) nans += std::isnan(y[i]) ? 1 : 0;
+  EXPECT_EQ(nans, 2) << "only the two windows holding a NaN";
 }
 
 TEST(Pool, GlobalAvgPoolMatchesReference) {
