@@ -27,6 +27,10 @@ AGREE_RANDOM = 11
 STRICT_RTOL = 1e-6          # "within 1e-6": counted and reported
 AGREE_RTOL = 1e-6           # the issue's bar: CPU vs CUDA and PyTorch vs naswot fail above this
 THROUGHPUT_SEED = 2000
+DARTS_SEED = 301
+# The NB301 / DARTS search-space ops (the compact form of the shared NB301 table).
+DARTS_OPS = ("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
+             "dil_conv_3x3", "dil_conv_5x5")
 
 
 def uniform_arch(op: str) -> str:
@@ -90,7 +94,27 @@ def cmd_samples(a) -> int:
         f.write(f"# gpu-check throughput sample: {a.count} NB-201 indices, random.Random({THROUGHPUT_SEED})\n")
         for i in random.Random(THROUGHPUT_SEED).sample(range(NB201_SIZE), a.count):
             f.write(f"{i}\n")
+    if a.darts:
+        with open(a.darts, "w") as f:
+            f.write(f"# gpu-check DARTS sample: {a.darts_count} random NB301-space genotypes, "
+                    f"random.Random({DARTS_SEED})\n")
+            rng = random.Random(DARTS_SEED)
+            for _ in range(a.darts_count):
+                f.write(darts_genotype(rng) + "\n")
     return 0
+
+
+def darts_genotype(rng: random.Random) -> str:
+    """A DARTS genotype as the NB301 space draws them: 4 nodes, each two edges from two distinct
+    earlier states, ops from DARTS_OPS, concat 2..5."""
+    def cell() -> str:
+        edges = []
+        for node in range(4):
+            for j in sorted(rng.sample(range(node + 2), 2)):
+                edges.append(f"('{rng.choice(DARTS_OPS)}', {j})")
+        return "[" + ", ".join(edges) + "]"
+    return (f"Genotype(normal={cell()}, normal_concat=[2, 3, 4, 5], "
+            f"reduce={cell()}, reduce_concat=[2, 3, 4, 5])")
 
 
 def cmd_agree(a) -> int:
@@ -274,6 +298,7 @@ def cmd_summary(a) -> int:
     agree, ref = _load(os.path.join(w, "agreement.json")), _load(os.path.join(w, "reference.json"))
     thr, tests = _load(os.path.join(w, "throughput.json")), _load(os.path.join(w, "cuda_tests.json"))
     tf32 = _load(os.path.join(w, "tf32.json"))
+    darts = _load(os.path.join(w, "darts.json"))
     naswot_rate = thr.get("archs_per_s_wall")
     rate_source = "throughput (wall)"
     if not naswot_rate:
@@ -297,6 +322,7 @@ def cmd_summary(a) -> int:
         "full_space_s": thr.get("full_space_s"),
         "tf32": {k: tf32.get(k) for k in ("archs_per_s_wall", "kendall_tau_vs_fp32", "compared",
                                           "max_rel_diff_vs_fp32", "median_rel_diff_vs_fp32")},
+        "darts": {k: darts.get(k) for k in ("records", "archs_per_s_wall", "median_record_s")},
     }
     write_json(a.out, summary)
     bad = [s for s in stages if s["status"] != "PASS"]
@@ -320,6 +346,8 @@ def cmd_summary(a) -> int:
           f"{_fmt(summary['full_space_s'], '.0f')} s")
     print(f"tf32 (opt-in)  : {_fmt(tf32.get('archs_per_s_wall'), '.1f')} archs/s (goal > 8000), Kendall tau vs "
           f"fp32 {_fmt(tf32.get('kendall_tau_vs_fp32'), '.4f')} over {_fmt(tf32.get('compared'))} archs (goal >= 0.99)")
+    print(f"darts (C=32x8) : {_fmt(darts.get('archs_per_s_wall'), '.1f')} archs/s over "
+          f"{_fmt(darts.get('records'))} random NB301-space genotypes, batch 128, fp32")
     print(f"RESULT: {'ALL PASS' if stages and not bad else 'NOT PASSED: ' + ', '.join(s['stage'] for s in bad)}"
           f"  (details: {a.out})")
     return 0 if stages and not bad else 1
@@ -332,6 +360,8 @@ def main() -> int:
     p.add_argument("--agreement", required=True)
     p.add_argument("--throughput", required=True)
     p.add_argument("--count", type=int, default=2000)
+    p.add_argument("--darts", default="")
+    p.add_argument("--darts-count", type=int, default=200)
     p.set_defaults(fn=cmd_samples)
     p = sub.add_parser("agree")
     p.add_argument("cpu")
