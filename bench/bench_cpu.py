@@ -17,18 +17,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime
-import json
 import os
 import random
 import subprocess
 import sys
-import tempfile
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
+from bench_util import HERE, ROOT, add_common_args, finish_row, start_row, time_each, time_naswot_score
 
 NB201_SAMPLE = 50
 SAMPLE_SEED = 2021        # fixes the architecture list (random.Random.sample is stable)
@@ -68,45 +62,6 @@ def check_against_table(table: dict[int, str], indices: list[int]) -> str:
     return "matches the shared NB-201 table"
 
 
-def git_hash() -> str:
-    try:
-        h = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
-        return h + ("-dirty" if dirty else "")
-    except (subprocess.CalledProcessError, OSError):
-        return "uncommitted"
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
-
-
-def run_naswot(naswot, archs, npy, threads, workdir, counting):
-    arch_file = os.path.join(workdir, "archs.txt")
-    with open(arch_file, "w") as f:
-        f.write("".join(a + "\n" for a in archs))
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    cmd = [naswot, "score", "--space", "nb201", "--arch-file", arch_file, "--data", f"npy:{npy}",
-           "--batch", str(BATCH), "--counting", counting, "--backend", "cpu", "--format", "jsonl"]
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t0
-    records = [json.loads(l) for l in proc.stdout.splitlines() if l.startswith("{")]
-    if proc.returncode != 0 or len(records) != len(archs):
-        raise RuntimeError(f"naswot exit {proc.returncode}, {len(records)}/{len(archs)} records: "
-                           f"{proc.stderr.strip()[-1500:]}")
-    return wall, records
-
-
 def run_torch(archs, x, threads, counting):
     import torch
     from naswot_reference import naswot_kernels
@@ -120,43 +75,29 @@ def run_torch(archs, x, threads, counting):
         net = TinyNetwork(arch)
         return naswot_kernels(net, xt, (counting,))[counting].score
 
-    one(archs[0])  # warm-up: oneDNN primitive caches, allocator
-    seconds = []
-    for arch in archs:
-        t0 = time.perf_counter()
-        one(arch)
-        seconds.append(time.perf_counter() - t0)
-    return seconds, torch.__version__
+    return time_each(one, archs), torch.__version__
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--naswot", default=os.path.join(ROOT, "build", "tools", "naswot"))
-    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    add_common_args(ap)
     ap.add_argument("--samples", type=int, default=NB201_SAMPLE,
                     help="architectures for the PyTorch side (first N of the fixed list)")
     ap.add_argument("--counting", choices=("reference", "unit"), default="reference")
-    ap.add_argument("--no-append", action="store_true", help="do not write bench/results")
     args = ap.parse_args()
     samples = max(1, min(args.samples, NB201_SAMPLE))
+    row = start_row(args.threads, BATCH, "nb201", counting=args.counting, sample_seed=SAMPLE_SEED)
 
-    from inputs import make_batch, write_npy
-
-    row = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "git": git_hash(), "cpu": cpu_model(), "threads": args.threads, "batch": BATCH,
-           "space": "nb201", "counting": args.counting, "sample_seed": SAMPLE_SEED,
-           "load_avg_1m_start": os.getloadavg()[0]}
-    try:
+    def measure() -> None:
+        from inputs import make_batch
         indices = sample_indices()
         table = index_to_arch(args.naswot)
         archs = [table[i] for i in indices]
         row["index_map"] = check_against_table(table, indices)
         x, source = make_batch(BATCH, 32)
         row["input"] = source
-        with tempfile.TemporaryDirectory(prefix="naswot_bench_") as workdir:
-            npy = os.path.join(workdir, "batch.npy")
-            write_npy(npy, x)
-            nw_wall, records = run_naswot(args.naswot, archs, npy, args.threads, workdir, args.counting)
+        nw_wall, records = time_naswot_score(args.naswot, x, archs, [
+            "--space", "nb201", "--batch", str(BATCH), "--counting", args.counting], args.threads)
         nw_rec = [float(r["seconds"]) for r in records]
         py_sec, torch_version = run_torch(archs[:samples], x, args.threads, args.counting)
         nw_rate = len(archs) / nw_wall
@@ -173,8 +114,7 @@ def main() -> int:
             "torch_s_sum": round(sum(py_sec), 3), "torch_s_per_arch": round(sum(py_sec) / samples, 3),
             "torch_archs_per_s": round(py_rate, 4),
             "ratio": round(nw_rate / py_rate, 2), "ratio_same_archs_records": round(subset_ratio, 2),
-            "goal_ratio": GOAL_RATIO, "goal_met": nw_rate / py_rate >= GOAL_RATIO,
-            "load_avg_1m_end": os.getloadavg()[0], "ok": True, "error": ""})
+            "goal_ratio": GOAL_RATIO, "goal_met": nw_rate / py_rate >= GOAL_RATIO})
         print(f"CPU: {row['cpu']}, {args.threads} threads, batch {BATCH}, counting {args.counting}, "
               f"input: {source}")
         print(f"naswot : {len(archs)} archs in {nw_wall:.2f} s wall (one process) = {nw_rate:.2f} archs/s"
@@ -184,20 +124,8 @@ def main() -> int:
         print(f"ratio  : {nw_rate / py_rate:.1f}x end to end (goal >= {GOAL_RATIO:g}x: "
               f"{'met' if row['goal_met'] else 'NOT met'}); same {samples} archs by per-record time: "
               f"{subset_ratio:.1f}x")
-        if row["load_avg_1m_start"] > args.threads or row["load_avg_1m_end"] > args.threads:
-            print(f"note: load average {row['load_avg_1m_start']:.1f}/{row['load_avg_1m_end']:.1f} "
-                  f"exceeds {args.threads} threads: figures are noisy")
-        rc = 0
-    except Exception as exc:  # record the failure too (a row per attempt)
-        row.update({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]})
-        print(f"bench_cpu: failed: {row['error']}", file=sys.stderr)
-        rc = 1
-    if not args.no_append:
-        os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-        with open(RESULTS, "a") as f:
-            f.write(json.dumps(row) + "\n")
-        print(f"appended to {os.path.relpath(RESULTS, ROOT)}")
-    return rc
+
+    return finish_row("bench_cpu", row, measure, args.threads, RESULTS, not args.no_append)
 
 
 if __name__ == "__main__":

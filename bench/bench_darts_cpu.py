@@ -17,19 +17,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime
-import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
-from bench_cpu import cpu_model, git_hash  # noqa: E402
+from bench_util import HERE, ROOT, add_common_args, finish_row, start_row, time_each, time_naswot_score
 
 N_ARCHS = 20
 BATCH = 128
@@ -43,64 +34,39 @@ def genotypes(count):
     return [(row["normal"], row["reduce"]) for row in rows]
 
 
-def run_naswot(naswot, archs, npy, threads, workdir):
-    listing = os.path.join(workdir, "genotypes.txt")
-    with open(listing, "w") as f:
-        for normal, reduce in archs:
-            f.write(f"{normal};{reduce}\n")
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_WAIT_POLICY="PASSIVE")
-    cmd = [naswot, "score", "--space", "darts", "--arch-file", listing, "--data", f"npy:{npy}", "--batch", str(BATCH),
-           "--backend", "cpu", "--format", "jsonl"]
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"naswot exit {proc.returncode}: {proc.stderr.strip()[-1000:]}")
-    records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    if len(records) != len(archs):
-        raise RuntimeError(f"naswot gave {len(records)} records for {len(archs)} genotypes")
-    return wall, records
-
-
 def run_torch(archs, x, threads):
     import torch
     from darts_network import NetworkCIFAR, parse_compact
     from naswot_reference import naswot_kernels
     torch.set_num_threads(threads)
-    seconds = []
-    for k, (normal, reduce) in enumerate([archs[0]] + archs):  # the first run is a warm-up
-        t0 = time.perf_counter()
+
+    def one(arch):
+        normal, reduce = arch
         net = NetworkCIFAR(parse_compact(normal, reduce), 32, 8)
-        naswot_kernels(net, x, ("reference",))["reference"].score
-        if k > 0:
-            seconds.append(time.perf_counter() - t0)
-    return seconds, torch.__version__
+        return naswot_kernels(net, x, ("reference",))["reference"].score
+
+    return time_each(one, archs), torch.__version__
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--naswot", default=os.path.join(ROOT, "build", "tools", "naswot"))
-    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    add_common_args(ap)
     ap.add_argument("--archs", type=int, default=N_ARCHS, help="rows of the NB301 table to score")
     ap.add_argument("--torch-samples", type=int, default=3, help="PyTorch reference on the first K (0: skip)")
-    ap.add_argument("--no-append", action="store_true")
     args = ap.parse_args()
-    row = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "git": git_hash(),
-           "cpu": cpu_model(), "threads": args.threads, "batch": BATCH, "space": "darts", "width": 32, "depth": 8,
-           "sample": f"first {args.archs} rows of nb301_darts/naslib_zc_nb301_subset.csv",
-           "load_avg_1m_start": os.getloadavg()[0]}
-    rc = 0
-    try:
+    row = start_row(args.threads, BATCH, "darts", width=32, depth=8,
+                    sample=f"first {args.archs} rows of nb301_darts/naslib_zc_nb301_subset.csv")
+
+    def measure() -> None:
         if not os.path.exists(NB301_CSV):
             raise RuntimeError(f"{NB301_CSV} is missing (the shared data)")
-        from inputs import make_batch, write_npy
+        from inputs import make_batch
         archs = genotypes(args.archs)
         x, src = make_batch(BATCH, 32)
         row.update(input=src, n_archs=len(archs))
-        with tempfile.TemporaryDirectory(prefix="naswot_bench_darts_") as workdir:
-            npy = os.path.join(workdir, "batch.npy")
-            write_npy(npy, x)
-            wall, records = run_naswot(args.naswot, archs, npy, args.threads, workdir)
+        wall, records = time_naswot_score(args.naswot, x, [f"{normal};{reduce}" for normal, reduce in archs],
+                                          ["--space", "darts", "--batch", str(BATCH)], args.threads,
+                                          {"OMP_WAIT_POLICY": "PASSIVE"})
         row.update(naswot_wall_s=round(wall, 3), naswot_archs_per_s=round(len(archs) / wall, 3),
                    naswot_record_s_sum=round(sum(r["seconds"] for r in records), 3),
                    naswot_singular=sum(r["status"] != "ok" for r in records))
@@ -115,19 +81,8 @@ def main() -> int:
                        torch_archs_per_s=round(1 / per, 4), ratio_same_archs_records=round(per / mine, 2))
             print(f"PyTorch reference protocol: {per:.2f} s/arch over {len(seconds)} = {1 / per:.3f} archs/s; "
                   f"same archs by naswot's per-record time: {per / mine:.1f}x")
-        row.update(ok=True, error="")
-    except Exception as exc:  # a failed run leaves a row too
-        row.update(ok=False, error=str(exc))
-        print(f"bench_darts_cpu: {exc}")
-        rc = 1
-    row["load_avg_1m_end"] = os.getloadavg()[0]
-    if row["load_avg_1m_end"] > args.threads:
-        print(f"note: load average {row['load_avg_1m_end']:.1f} > {args.threads} threads: noisy figures")
-    if not args.no_append:
-        os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-        with open(RESULTS, "a") as f:
-            f.write(json.dumps(row) + "\n")
-    return rc
+
+    return finish_row("bench_darts_cpu", row, measure, args.threads, RESULTS, not args.no_append)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "reference"))
 sys.path.insert(0, HERE)
-from crosscheck import BN_PERTURB_SEED, NAMED_ARCHS, WEIGHT_SEED_BASE, perturb_batchnorm  # noqa: E402
+from crosscheck import BN_PERTURB_SEED, NAMED_ARCHS, WEIGHT_SEED_BASE  # noqa: E402
+from crosscheck_common import perturb_batchnorm  # noqa: E402
 from gpu_check import AGREE_RTOL, as_float, rel_diff, write_json  # noqa: E402
 from inputs import make_batch, write_npy  # noqa: E402
 from naswot_reference import naswot_kernels  # noqa: E402

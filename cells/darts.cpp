@@ -10,6 +10,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "cells/quoted.h"
 #include "runtime/error.h"
 
 namespace naswot::cells {
@@ -21,13 +22,7 @@ constexpr std::array<const char*, kDartsOpCount> kOpNames = {
     "dil_conv_3x3", "dil_conv_5x5", "dil_sep_conv_3x3", "conv_3x1_1x3", "conv_7x1_1x7",
 };
 
-std::string quoted(std::string_view s) {
-  constexpr size_t kMax = 120;
-  std::string out(1, '\'');
-  out.append(s.substr(0, kMax));
-  if (s.size() <= kMax) return out.append(1, '\'');
-  return out.append("...' (").append(std::to_string(s.size())).append(" chars)");
-}
+std::string quoted(std::string_view s) { return cells::quoted(s, 120); }
 
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 bool is_ident(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }

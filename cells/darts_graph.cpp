@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "cells/darts.h"
+#include "cells/graph_blocks.h"
 #include "runtime/error.h"
 
 namespace naswot::cells {
@@ -52,39 +53,26 @@ int window_out(int size, int pad, int span, int stride) {
   return room < 0 ? 0 : room / stride + 1;
 }
 
-struct Conv {
-  int out = 0;
-  int kh = 1, kw = 1;
-  int sh = 1, sw = 1;
-  int ph = 0, pw = 0;
-  int dilation = 1;
-  int groups = 1;
-};
-
 class NetBuilder {
  public:
   explicit NetBuilder(int input_size) { m_input = {m_b.input(), 3, input_size, input_size}; }
   State input() const { return m_input; }
 
-  State conv(const State& x, const std::string& name, const Conv& c) {
-    ConvAttr a;
-    a.out_channels = c.out;
-    a.kernel_h = c.kh;
-    a.kernel_w = c.kw;
-    a.stride_h = c.sh;
-    a.stride_w = c.sw;
-    a.pad_h = c.ph;
-    a.pad_w = c.pw;
-    a.dilation_h = a.dilation_w = c.dilation;
-    a.groups = c.groups;
-    const int oh = window_out(x.h, c.ph, c.dilation * (c.kh - 1) + 1, c.sh);
-    const int ow = window_out(x.w, c.pw, c.dilation * (c.kw - 1) + 1, c.sw);
+  State conv(const State& x, const std::string& name, const ConvAttr& a) {
+    const int oh = window_out(x.h, a.pad_h, a.dilation_h * (a.kernel_h - 1) + 1, a.stride_h);
+    const int ow = window_out(x.w, a.pad_w, a.dilation_w * (a.kernel_w - 1) + 1, a.stride_w);
     NASWOT_EXPECT(oh >= 1 && ow >= 1, BadInput,
-                  "darts network: conv '" << name << "' (" << c.kh << "x" << c.kw << ", dilation " << c.dilation
-                                          << ", padding " << c.ph << "x" << c.pw << ") does not fit its " << x.h << "x"
-                                          << x.w << " input; the reference fails here (its score is NaN): "
+                  "darts network: conv '" << name << "' (" << a.kernel_h << "x" << a.kernel_w << ", dilation "
+                                          << a.dilation_h << ", padding " << a.pad_h << "x" << a.pad_w
+                                          << ") does not fit its " << x.h << "x" << x.w
+                                          << " input; the reference fails here (its score is NaN): "
                                           << "use a larger --image-size or a smaller --depth");
-    return {m_b.conv(x.t, name, a), c.out, oh, ow};
+    return {m_b.conv(x.t, name, a), a.out_channels, oh, ow};
+  }
+  // ReLUConvBN (cells/graph_blocks.h) with a 1x1 conv, the only kind pycls cells use: only the
+  // channel count changes.
+  State relu_conv_bn_1x1(const State& x, const std::string& name, int c_out) {
+    return {cells::relu_conv_bn(m_b, x.t, name, square_conv(c_out, 1, 1, 0)), c_out, x.h, x.w};
   }
   State bn(const State& x, const std::string& name) { return {m_b.batchnorm(x.t, name), x.c, x.h, x.w}; }
   State relu(const State& x, const std::string& name, bool wrapped) {
@@ -137,16 +125,6 @@ class NetBuilder {
   State m_input;
 };
 
-Conv conv_sq(int out, int k, int stride, int pad, int dilation = 1, int groups = 1) {
-  return {out, k, k, stride, stride, pad, pad, dilation, groups};
-}
-
-// ReLUConvBN(C_in -> c_out, 1x1): op.0 ReLU (the wrapper hooks its input too), op.1 conv, op.2 BN.
-State relu_conv_bn(NetBuilder& b, const State& x, const std::string& name, int c_out) {
-  const State r = b.relu(x, name + ".op.0", /*wrapped=*/true);
-  return b.bn(b.conv(r, name + ".op.1", conv_sq(c_out, 1, 1, 0)), name + ".op.2");
-}
-
 // FactorizedReduce(C_in -> c_out): relu, conv_1 (1x1/2 of x), conv_2 (1x1/2 of x shifted up-left by
 // one pixel: pad's zero row/column, then [1:, 1:]), channel concat, bn. Halves H and W (rounding up).
 State factorized_reduce(NetBuilder& b, const State& x, const std::string& name, int c_out) {
@@ -154,9 +132,9 @@ State factorized_reduce(NetBuilder& b, const State& x, const std::string& name, 
                 "darts network: FactorizedReduce '" << name << "' needs an even channel count, got " << c_out
                                                     << " (pycls asserts C_out % 2 == 0); use an even --width");
   const State r = b.relu(x, name + ".relu", /*wrapped=*/false);
-  const State a = b.conv(r, name + ".conv_1", conv_sq(c_out / 2, 1, 2, 0));
+  const State a = b.conv(r, name + ".conv_1", square_conv(c_out / 2, 1, 2, 0));
   const State s = b.shift(r, name + ".pad");
-  const State c = b.conv(s, name + ".conv_2", conv_sq(c_out / 2, 1, 2, 0));
+  const State c = b.conv(s, name + ".conv_2", square_conv(c_out / 2, 1, 2, 0));
   return b.bn(b.concat({a, c}, name + ".cat", "FactorizedReduce '" + name + "'"), name + ".bn");
 }
 
@@ -164,19 +142,19 @@ State factorized_reduce(NetBuilder& b, const State& x, const std::string& name, 
 State sep_conv(NetBuilder& b, const State& x, const std::string& name, int k, int stride, int pad, int dilation) {
   const int c = x.c;
   State y = b.relu(x, name + ".op.0", false);
-  y = b.conv(y, name + ".op.1", conv_sq(c, k, stride, pad, dilation, c));
-  y = b.conv(y, name + ".op.2", conv_sq(c, 1, 1, 0));
+  y = b.conv(y, name + ".op.1", square_conv(c, k, stride, pad, dilation, c));
+  y = b.conv(y, name + ".op.2", square_conv(c, 1, 1, 0));
   y = b.bn(y, name + ".op.3");
   y = b.relu(y, name + ".op.4", false);
-  y = b.conv(y, name + ".op.5", conv_sq(c, k, 1, pad, dilation, c));
-  y = b.conv(y, name + ".op.6", conv_sq(c, 1, 1, 0));
+  y = b.conv(y, name + ".op.5", square_conv(c, k, 1, pad, dilation, c));
+  y = b.conv(y, name + ".op.6", square_conv(c, 1, 1, 0));
   return b.bn(y, name + ".op.7");
 }
 State dil_conv(NetBuilder& b, const State& x, const std::string& name, int k, int stride, int pad) {
   const int c = x.c;
   State y = b.relu(x, name + ".op.0", false);
-  y = b.conv(y, name + ".op.1", conv_sq(c, k, stride, pad, 2, c));
-  y = b.conv(y, name + ".op.2", conv_sq(c, 1, 1, 0));
+  y = b.conv(y, name + ".op.1", square_conv(c, k, stride, pad, 2, c));
+  y = b.conv(y, name + ".op.2", square_conv(c, 1, 1, 0));
   return b.bn(y, name + ".op.3");
 }
 
@@ -207,15 +185,15 @@ State edge_op(NetBuilder& b, const State& x, DartsOp op, int stride, const std::
       // nn.Sequential(ReLU, Conv, BN): the Sequential's type name lacks "ReLU", so one tap.
       const int k = op == DartsOp::Conv1x1 ? 1 : 3;
       const State r = b.relu(x, name + ".0", false);
-      return b.bn(b.conv(r, name + ".1", conv_sq(c, k, stride, k / 2)), name + ".2");
+      return b.bn(b.conv(r, name + ".1", square_conv(c, k, stride, k / 2)), name + ".2");
     }
     case DartsOp::Conv3x1_1x3:
     case DartsOp::Conv7x1_1x7: {
       // ReLU, (1 x k) conv with stride (1, s), (k x 1) conv with stride (s, 1), BN.
       const int k = op == DartsOp::Conv3x1_1x3 ? 3 : 7;
       const State r = b.relu(x, name + ".0", false);
-      const State a = b.conv(r, name + ".1", {c, 1, k, 1, stride, 0, k / 2, 1, 1});
-      const State v = b.conv(a, name + ".2", {c, k, 1, stride, 1, k / 2, 0, 1, 1});
+      const State a = b.conv(r, name + ".1", {.out_channels = c, .kernel_w = k, .stride_w = stride, .pad_w = k / 2});
+      const State v = b.conv(a, name + ".2", {.out_channels = c, .kernel_h = k, .stride_h = stride, .pad_h = k / 2});
       return b.bn(v, name + ".3");
     }
     case DartsOp::SepConv3x3:
@@ -240,8 +218,8 @@ State cell(NetBuilder& b, const DartsCell& spec, const State& s0, const State& s
            bool reduction_prev, const std::string& name) {
   std::vector<State> states;
   states.push_back(reduction_prev ? factorized_reduce(b, s0, name + ".preprocess0", c)
-                                  : relu_conv_bn(b, s0, name + ".preprocess0", c));
-  states.push_back(relu_conv_bn(b, s1, name + ".preprocess1", c));
+                                  : b.relu_conv_bn_1x1(s0, name + ".preprocess0", c));
+  states.push_back(b.relu_conv_bn_1x1(s1, name + ".preprocess1", c));
   for (int i = 0; i < spec.steps(); ++i) {
     State h[2];
     for (int k = 0; k < 2; ++k) {
@@ -276,17 +254,17 @@ rt::Graph build_darts(const DartsGenotype& genotype, const DartsConfig& config) 
   State s0, s1;
   bool reduction_prev = false;
   if (!config.imagenet) {
-    const State x = b.conv(b.input(), "stem.0", conv_sq(3 * C, 3, 1, 1));
+    const State x = b.conv(b.input(), "stem.0", square_conv(3 * C, 3, 1, 1));
     s0 = s1 = b.bn(x, "stem.1");
   } else {
-    State x = b.conv(b.input(), "stem0.0", conv_sq(C / 2, 3, 2, 1));
+    State x = b.conv(b.input(), "stem0.0", square_conv(C / 2, 3, 2, 1));
     x = b.bn(x, "stem0.1");
     x = b.relu(x, "stem0.2", false);  // inplace: the hook sees ReLU(x), whose sign pattern equals x's
-    x = b.conv(x, "stem0.3", conv_sq(C, 3, 2, 1));
+    x = b.conv(x, "stem0.3", square_conv(C, 3, 2, 1));
     x = b.bn(x, "stem0.4");
     // stem1.0 is ReLU(inplace=True) on s0 itself: cell 0 then reads ReLU(s0), so s0 is the ReLU output.
     s0 = b.relu(x, "stem1.0", false);
-    s1 = b.bn(b.conv(s0, "stem1.1", conv_sq(C, 3, 2, 1)), "stem1.2");
+    s1 = b.bn(b.conv(s0, "stem1.1", square_conv(C, 3, 2, 1)), "stem1.2");
     reduction_prev = true;
   }
 

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "cells/nb201.h"
+#include "cells/quoted.h"
 #include "runtime/error.h"
 
 namespace naswot::cells {
@@ -25,13 +26,7 @@ constexpr std::array<Expected, 8> kLayout = {
 };
 
 // The argument as it will appear in messages (long garbage is cut).
-std::string quoted(std::string_view s) {
-  constexpr size_t kMax = 160;
-  std::string out(1, '\'');
-  out.append(s.substr(0, kMax));
-  if (s.size() <= kMax) return out.append(1, '\'');
-  return out.append("...' (").append(std::to_string(s.size())).append(" chars)");
-}
+std::string quoted(std::string_view s) { return cells::quoted(s, 160); }
 
 [[noreturn]] void fail(std::string_view s, const std::string& what) {
   throw_error(ErrorKind::BadInput, "nb201 arch " + quoted(s) + ": " + what);

@@ -7,33 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "cells/graph_blocks.h"
 #include "cells/nb201.h"
 #include "runtime/error.h"
 
 namespace naswot::cells {
 namespace {
 
-using rt::ConvAttr;
 using rt::GraphBuilder;
 using rt::PoolAttr;
 using rt::TensorId;
-
-ConvAttr conv_attr(int out_channels, int kernel, int stride, int pad) {
-  ConvAttr a;
-  a.out_channels = out_channels;
-  a.kernel_h = a.kernel_w = kernel;
-  a.stride_h = a.stride_w = stride;
-  a.pad_h = a.pad_w = pad;
-  return a;
-}
-
-// ReLUConvBN `name`: op.0 ReLU (hooked, wrapped), op.1 Conv (no bias), op.2 BatchNorm.
-TensorId relu_conv_bn(GraphBuilder& b, TensorId x, const std::string& name, int out_channels, int kernel,
-                      int stride, int pad) {
-  const TensorId r = b.hooked_relu(x, name + ".op.0", /*wrapped=*/true);
-  const TensorId c = b.conv(r, name + ".op.1", conv_attr(out_channels, kernel, stride, pad));
-  return b.batchnorm(c, name + ".op.2");
-}
 
 // One edge op inside an InferCell (C_in == C_out, stride 1). `name` is cells.K.layers.E.
 TensorId edge_op(GraphBuilder& b, TensorId x, Nb201Op op, const std::string& name) {
@@ -41,8 +24,8 @@ TensorId edge_op(GraphBuilder& b, TensorId x, Nb201Op op, const std::string& nam
   switch (op) {
     case Nb201Op::None: return b.zero(x, name);
     case Nb201Op::SkipConnect: return x;
-    case Nb201Op::NorConv1x1: return relu_conv_bn(b, x, name, c, 1, 1, 0);
-    case Nb201Op::NorConv3x3: return relu_conv_bn(b, x, name, c, 3, 1, 1);
+    case Nb201Op::NorConv1x1: return relu_conv_bn(b, x, name, square_conv(c, 1, 1, 0));
+    case Nb201Op::NorConv3x3: return relu_conv_bn(b, x, name, square_conv(c, 3, 1, 1));
     case Nb201Op::AvgPool3x3: {
       PoolAttr p;
       p.kernel = 3;
@@ -78,14 +61,14 @@ TensorId infer_cell(GraphBuilder& b, TensorId x, const Nb201Arch& arch, const st
 // ResNetBasicblock(inplanes -> planes, stride 2). Module creation order: conv_a, conv_b,
 // downsample (AvgPool2d(2, 2) then 1x1 conv, no BN, no ReLU). Output = residual + conv_b.
 TensorId res_block(GraphBuilder& b, TensorId x, int planes, const std::string& name) {
-  const TensorId a = relu_conv_bn(b, x, name + ".conv_a", planes, 3, 2, 1);
-  const TensorId bb = relu_conv_bn(b, a, name + ".conv_b", planes, 3, 1, 1);
+  const TensorId a = relu_conv_bn(b, x, name + ".conv_a", square_conv(planes, 3, 2, 1));
+  const TensorId bb = relu_conv_bn(b, a, name + ".conv_b", square_conv(planes, 3, 1, 1));
   PoolAttr p;
   p.kernel = 2;
   p.stride = 2;
   p.pad = 0;
   const TensorId pooled = b.avgpool(x, name + ".downsample.0", p);
-  const TensorId residual = b.conv(pooled, name + ".downsample.1", conv_attr(planes, 1, 1, 0));
+  const TensorId residual = b.conv(pooled, name + ".downsample.1", square_conv(planes, 1, 1, 0));
   return b.add({residual, bb}, name);
 }
 
@@ -106,7 +89,7 @@ rt::Graph build_nb201(const Nb201Arch& arch, const Nb201Config& config) {
   GraphBuilder b(3);
   TensorId x = b.input();
   int c = config.channels;
-  x = b.conv(x, "stem.0", conv_attr(c, 3, 1, 1));
+  x = b.conv(x, "stem.0", square_conv(c, 3, 1, 1));
   x = b.batchnorm(x, "stem.1");
 
   int k = 0;  // index into the reference `cells` ModuleList

@@ -1,11 +1,16 @@
 // Benchmark accuracy tables (format in bench_table.h).
 #include "search/bench_table.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <optional>
 
+#include "cells/darts.h"
 #include "runtime/error.h"
+#include "search/darts_space.h"
+#include "search/genotype_table.h"
 #include "tools/formats/binary_io.h"
 #include "tools/formats/csv.h"
 
@@ -52,14 +57,74 @@ std::optional<int64_t> parse_int(const std::string& s) {
   return v;
 }
 
+// The numeric columns of a table: every column but the architecture's own, parsed per row. A
+// field that is not a number makes its column non-numeric (remembered with its line), which is an
+// error only when the column is asked for.
+class NumericColumns {
+ public:
+  NumericColumns(const std::vector<std::string>& header, const std::vector<size_t>& skip) {
+    for (size_t f = 0; f < header.size(); ++f) {
+      if (std::find(skip.begin(), skip.end(), f) != skip.end()) continue;
+      m_positions.push_back(f);
+      names.push_back(header[f]);
+      errors.emplace_back();
+    }
+  }
+  std::vector<double> values_of(const std::vector<std::string>& fields, const std::string& at) {
+    std::vector<double> v(m_positions.size(), std::numeric_limits<double>::quiet_NaN());
+    for (size_t c = 0; c < m_positions.size(); ++c) {
+      const std::string& field = fields[m_positions[c]];
+      if (field.empty()) continue;
+      if (const std::optional<double> x = parse_double(field)) {
+        v[c] = *x;
+      } else if (errors[c].empty()) {
+        errors[c] = at + ": column " + std::to_string(m_positions[c] + 1) + " (" + names[c] + ") holds '" + field +
+                    "', not a number";
+      }
+    }
+    return v;
+  }
+  std::vector<std::string> names, errors;
+
+ private:
+  std::vector<size_t> m_positions;
+};
+
+double parse_accuracy(const std::string& field, const std::string& at, size_t column, const std::string& name) {
+  const std::optional<double> v = parse_double(field);
+  NASWOT_EXPECT(v && std::isfinite(*v) && *v >= 0.0 && *v <= 100.0, BadInput,
+                at << ": column " << column + 1 << " (" << name
+                   << "): expected an accuracy in percent, a number in [0, 100], found '" << field << "'");
+  return *v;
+}
+
 }  // namespace
 
 BenchTable BenchTable::parse(std::string_view text, const std::string& source) {
+  return looks_like_genotype_table(text) ? parse_darts(text, source) : parse_nb201(text, source);
+}
+
+void BenchTable::add_row(BenchRow row, const std::string& at) {
+  const auto [index_it, new_index] = m_by_index.emplace(row.index, m_rows.size());
+  NASWOT_EXPECT(new_index, BadInput,
+                at << ": index " << row.index << " repeats line " << m_rows[index_it->second].line
+                   << "; expected each index once");
+  const auto [arch_it, new_arch] = m_by_arch.emplace(row.arch, m_rows.size());
+  NASWOT_EXPECT(new_arch, BadInput,
+                at << ": " << (m_kind == TableKind::Darts ? "genotype " : "arch ") << row.arch << " repeats line "
+                   << m_rows[arch_it->second].line << "; expected each architecture once");
+  m_rows.push_back(std::move(row));
+}
+
+BenchTable BenchTable::parse_nb201(std::string_view text, const std::string& source) {
   BenchTable t;
   t.m_source = source;
+  for (DatasetKind d : kBenchDatasets)
+    for (Split s : {Split::Valid, Split::Test}) t.m_accuracies.emplace_back(d, s);
   std::array<size_t, kColumnCount> where{};  // position of each required column in the header
   size_t width = 0;                          // fields per line, from the header
   bool have_header = false;
+  std::optional<NumericColumns> numeric;
   formats::for_each_line(text, [&](int number, std::string_view line) {
     if (blank(line)) return;
     const std::string at = source + ":" + std::to_string(number);
@@ -78,9 +143,11 @@ BenchTable BenchTable::parse(std::string_view text, const std::string& source) {
         }
         NASWOT_EXPECT(found < fields.size(), BadInput,
                       at << ": header lacks column '" << kColumnNames[c] << "'; expected a CSV header with "
-                         << expected_columns());
+                         << expected_columns() << ", or a DARTS genotype table with normal, reduce and "
+                         << kDartsAccuracyColumn);
         where[c] = found;
       }
+      numeric.emplace(fields, std::vector<size_t>{where[Arch]});
       return;
     }
     NASWOT_EXPECT(fields.size() == width, BadInput,
@@ -98,26 +165,50 @@ BenchTable BenchTable::parse(std::string_view text, const std::string& source) {
         !row.arch.empty(), BadInput,
         at << ": column " << where[Arch] + 1 << " (arch): expected an architecture string, found an empty field");
     for (size_t c = C10Test; c < kColumnCount; ++c) {
-      const std::string& field = fields[where[c]];
-      const std::optional<double> v = parse_double(field);
-      NASWOT_EXPECT(v && std::isfinite(*v) && *v >= 0.0 && *v <= 100.0, BadInput,
-                    at << ": column " << where[c] + 1 << " (" << kColumnNames[c]
-                       << "): expected an accuracy in percent, a number in [0, 100], found '" << field << "'");
+      const double v = parse_accuracy(fields[where[c]], at, where[c], kColumnNames[c]);
       const size_t dataset = (c - C10Test) % 3;
-      (c < C10Valid ? row.test : row.valid)[dataset] = *v;
+      (c < C10Valid ? row.test : row.valid)[dataset] = v;
     }
-    const auto [index_it, new_index] = t.m_by_index.emplace(row.index, t.m_rows.size());
-    NASWOT_EXPECT(new_index, BadInput,
-                  at << ": index " << row.index << " repeats line " << t.m_rows[index_it->second].line
-                     << "; expected each index once");
-    const auto [arch_it, new_arch] = t.m_by_arch.emplace(row.arch, t.m_rows.size());
-    NASWOT_EXPECT(new_arch, BadInput,
-                  at << ": arch " << row.arch << " repeats line " << t.m_rows[arch_it->second].line
-                     << "; expected each architecture once");
-    t.m_rows.push_back(std::move(row));
+    row.values = numeric->values_of(fields, at);
+    t.add_row(std::move(row), at);
   });
   NASWOT_EXPECT(have_header, BadInput, source << ": empty; expected a CSV header with " << expected_columns());
   NASWOT_EXPECT(!t.m_rows.empty(), BadInput, source << ": has a header but no rows");
+  t.m_column_names = std::move(numeric->names);
+  t.m_column_errors = std::move(numeric->errors);
+  return t;
+}
+
+BenchTable BenchTable::parse_darts(std::string_view text, const std::string& source) {
+  const GenotypeTable g = parse_genotype_table(text, source);
+  BenchTable t;
+  t.m_source = source;
+  t.m_kind = TableKind::Darts;
+  t.m_accuracies = {{DatasetKind::Cifar10, Split::Valid}};
+  const auto& header = g.columns;
+  const size_t accuracy =
+      static_cast<size_t>(std::find(header.begin(), header.end(), kDartsAccuracyColumn) - header.begin());
+  NASWOT_EXPECT(accuracy < header.size(), BadInput,
+                source << ":" << g.header_line << ": header lacks column '" << kDartsAccuracyColumn
+                       << "'; expected a DARTS genotype table with normal, reduce and " << kDartsAccuracyColumn
+                       << " (CIFAR-10 validation accuracy, percent)");
+  NumericColumns numeric(header, {g.normal_column, g.reduce_column});
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const GenotypeTableRow& r : g.rows) {
+    const std::string at = source + ":" + std::to_string(r.line);
+    BenchRow row;
+    row.line = r.line;
+    row.index = static_cast<int64_t>(t.m_rows.size());
+    row.arch = cells::to_string(r.genotype);
+    row.valid = {nan, nan, nan};
+    row.test = {nan, nan, nan};
+    row.valid[static_cast<size_t>(DatasetKind::Cifar10)] =
+        parse_accuracy(r.fields[accuracy], at, accuracy, kDartsAccuracyColumn);
+    row.values = numeric.values_of(r.fields, at);
+    t.add_row(std::move(row), at);
+  }
+  t.m_column_names = std::move(numeric.names);
+  t.m_column_errors = std::move(numeric.errors);
   return t;
 }
 
@@ -131,19 +222,57 @@ const BenchTable& BenchTable::nb201_default() {
   return table;
 }
 
+bool BenchTable::has_accuracy(DatasetKind dataset, Split split) const {
+  return std::find(m_accuracies.begin(), m_accuracies.end(), std::make_pair(dataset, split)) != m_accuracies.end();
+}
+
+void BenchTable::require_accuracy(DatasetKind dataset, Split split) const {
+  if (has_accuracy(dataset, split)) return;
+  std::string held;
+  for (const auto& [d, s] : m_accuracies)
+    held += (held.empty() ? "" : ", ") + std::string(formats::to_string(d)) + " " + to_string(s);
+  throw_error(
+      ErrorKind::BadInput,
+      m_source + " has no " + formats::to_string(dataset) + " " + to_string(split) + " accuracy" +
+          (m_kind == TableKind::Darts ? std::string(": a DARTS genotype table holds CIFAR-10 validation accuracy (") +
+                                            kDartsAccuracyColumn + ") only"
+                                      : "") +
+          "; expected one of: " + held);
+}
+
+size_t BenchTable::column(const std::string& name) const {
+  const auto it = std::find(m_column_names.begin(), m_column_names.end(), name);
+  if (it == m_column_names.end()) {
+    std::string names;
+    for (const std::string& n : m_column_names) names += (names.empty() ? "" : ", ") + n;
+    throw_error(ErrorKind::BadInput,
+                "column '" + name + "' is not a numeric column of " + m_source + "; expected one of: " + names);
+  }
+  const auto c = static_cast<size_t>(it - m_column_names.begin());
+  NASWOT_EXPECT(m_column_errors[c].empty(), BadInput, m_column_errors[c] << "; expected a numeric column");
+  return c;
+}
+
+std::string BenchTable::key_of(const std::string& arch) const {
+  if (m_kind == TableKind::Nb201) return arch;
+  return cells::to_string(cells::parse_darts_arch(arch).genotype);
+}
+
 const BenchRow* BenchTable::find_index(int64_t index) const {
   const auto it = m_by_index.find(index);
   return it == m_by_index.end() ? nullptr : &m_rows[it->second];
 }
 
 const BenchRow* BenchTable::find_arch(const std::string& arch) const {
-  const auto it = m_by_arch.find(arch);
+  const auto it = m_by_arch.find(key_of(arch));
   return it == m_by_arch.end() ? nullptr : &m_rows[it->second];
 }
 
 const BenchRow& BenchTable::by_index(int64_t index) const {
   const BenchRow* row = find_index(index);
-  NASWOT_EXPECT(row, BadInput, "index " << index << " is not in " << m_source << " (" << m_rows.size() << " rows)");
+  NASWOT_EXPECT(row, BadInput,
+                (m_kind == TableKind::Darts ? "row " : "index ")
+                    << index << " is not in " << m_source << " (" << m_rows.size() << " rows)");
   return *row;
 }
 
@@ -154,10 +283,29 @@ const BenchRow& BenchTable::by_arch(const std::string& arch) const {
 }
 
 const BenchRow& BenchTable::lookup(const ArchEntry& entry) const {
+  if (m_kind == TableKind::Darts) return entry.arch.empty() ? by_index(entry.index) : by_arch(entry.arch);
   return entry.index >= 0 ? by_index(entry.index) : by_arch(entry.arch);
 }
 
 void BenchTable::check_against(const Space& space) const {
+  if (m_kind == TableKind::Darts) {
+    NASWOT_EXPECT(
+        is_darts_space(space.name()), BadInput,
+        m_source << " is a DARTS genotype table; expected --space darts (or darts_in, nds), not " << space.name());
+    NASWOT_EXPECT(space.size() > 0, BadInput,
+                  "--space " << space.name() << " has no indexed genotypes; give it this table (--nds-json " << m_source
+                             << ") or a genotype list whose genotypes the table holds");
+    for (int64_t i = 0; i < space.size(); ++i) {
+      const ArchEntry entry = space.from_index(i);
+      NASWOT_EXPECT(find_arch(entry.arch), BadInput,
+                    space.name() << " entry " << i << " (" << entry.arch << ") is not in " << m_source
+                                 << "; expected every genotype of the searched list to have a row");
+    }
+    return;
+  }
+  NASWOT_EXPECT(
+      space.name() == "nb201", BadInput,
+      m_source << " is an NB201 table (index, arch, accuracies); expected --space nb201, not " << space.name());
   for (const BenchRow& row : m_rows) {
     const std::string at = m_source + ":" + std::to_string(row.line);
     NASWOT_EXPECT(row.index < space.size(), BadInput,

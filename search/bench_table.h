@@ -1,14 +1,28 @@
 // search::BenchTable: a benchmark's trained accuracies, looked up by index or architecture string.
 // It is the "training oracle" of the searches (naswot_search.h, evolution.h) and the ground truth
-// of `naswot eval`.
+// of `naswot eval`. Two formats, told apart by the header:
 //
-// File format: CSV, one header line naming the columns, then one row per architecture. Required
-// columns (any order; other columns, such as params_mb, are ignored):
+// NB201 (TableKind::Nb201): CSV, one header line naming the columns, then one row per
+// architecture. Required columns (any order; others, such as params_mb, are kept as extra columns):
 //   index  arch  cifar10_valid  cifar10_test  cifar100_valid  cifar100_test  imagenet16_valid
 //   imagenet16_test
 // index: a non-negative integer, unique; arch: the architecture string, non-empty, unique;
-// accuracies: finite numbers in [0, 100] (percent). Fields may be RFC 4180-quoted. Blank lines are
-// skipped. Every other deviation is BadInput naming file:line, the column and what was expected.
+// accuracies: finite numbers in [0, 100] (percent).
+//
+// DARTS (TableKind::Darts): a genotype table (genotype_table.h) such as NAS-Bench-Suite-Zero's
+// NB301 subset, with columns normal, reduce (the genotype) and val_accuracy (CIFAR-10 validation
+// accuracy, percent, the only accuracy such a table holds; any other dataset or split is a
+// BadInput naming what the table has). A row's arch is the canonical genotype (cells/darts.h
+// to_string), unique; its index is its row position, 0-based, which is the darts space's index
+// when that space's genotype source is the same file (darts_space.h). Architectures are matched by
+// genotype: any notation of cells/darts.h finds its row, and a width=/depth= suffix is ignored
+// (the table describes genotypes; the network size is the scorer's setting).
+//
+// Both: every column but the architecture's own (arch; normal, reduce) is also a numeric column,
+// by header name (column(), BenchRow::values): the accuracies, the proxies of another
+// implementation (`nwot`), params. An empty field is NaN; a column holding a field that is not a
+// number is an error only when asked for. Fields may be RFC 4180-quoted. Blank lines are skipped.
+// Every other deviation is BadInput naming file:line, the column and what was expected.
 //
 // The default is the NB201 table of data/nb201/nb201_accuracies.csv (provenance and the meaning of
 // each column in data/README.md), compiled into the library: no file is read.
@@ -18,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "search/space.h"
@@ -35,12 +50,18 @@ const char* to_string(Split split);
 inline constexpr std::array<DatasetKind, 3> kBenchDatasets = {DatasetKind::Cifar10, DatasetKind::Cifar100,
                                                               DatasetKind::ImageNet16};
 
+enum class TableKind { Nb201, Darts };
+
+// The DARTS table's accuracy column.
+inline constexpr const char* kDartsAccuracyColumn = "val_accuracy";
+
 struct BenchRow {
-  int64_t index = -1;
-  std::string arch;
-  std::array<double, 3> valid{};  // by DatasetKind: cifar10, cifar100, imagenet16 (percent)
+  int64_t index = -1;             // NB201: the benchmark index; DARTS: the row position
+  std::string arch;               // NB201: the arch string; DARTS: the canonical genotype
+  std::array<double, 3> valid{};  // by DatasetKind: cifar10, cifar100, imagenet16 (percent); NaN if absent
   std::array<double, 3> test{};
-  int line = 0;  // line in the source, for messages
+  std::vector<double> values;  // the numeric columns (BenchTable::column), NaN for an empty field
+  int line = 0;                // line in the source, for messages
   double accuracy(DatasetKind dataset, Split split) const {
     const auto d = static_cast<size_t>(dataset);
     return split == Split::Valid ? valid[d] : test[d];
@@ -60,8 +81,28 @@ class BenchTable {
   static BenchTable parse(std::string_view text, const std::string& source);
 
   const std::string& source() const { return m_source; }
+  TableKind kind() const { return m_kind; }
   size_t size() const { return m_rows.size(); }
   const std::vector<BenchRow>& rows() const { return m_rows; }
+
+  // The accuracies the table holds, in print order: NB201 all six (cifar10 valid, cifar10 test,
+  // cifar100 valid, ...); DARTS cifar10 valid only.
+  const std::vector<std::pair<DatasetKind, Split>>& accuracy_columns() const { return m_accuracies; }
+  bool has_accuracy(DatasetKind dataset, Split split) const;
+  // BadInput naming the table, the accuracy asked for and the ones it holds, when it lacks it.
+  void require_accuracy(DatasetKind dataset, Split split) const;
+  // The split `naswot eval` ranks against by default: NB201 test, DARTS valid (the only one).
+  Split default_split() const { return m_kind == TableKind::Darts ? Split::Valid : Split::Test; }
+
+  // The numeric columns by header name, in header order; column(name) is the position of one in
+  // BenchRow::values. BadInput naming the table and listing its columns when `name` is absent,
+  // or naming file:line and the field when the column holds something that is not a number.
+  const std::vector<std::string>& column_names() const { return m_column_names; }
+  size_t column(const std::string& name) const;
+
+  // The lookup key of an architecture string: NB201 the string itself; DARTS the canonical
+  // genotype of any notation (BadInput if it is not a DARTS genotype).
+  std::string key_of(const std::string& arch) const;
 
   // nullptr when absent.
   const BenchRow* find_index(int64_t index) const;
@@ -69,15 +110,27 @@ class BenchTable {
   // BadInput naming the index or arch and the table when absent.
   const BenchRow& by_index(int64_t index) const;
   const BenchRow& by_arch(const std::string& arch) const;
-  // By index when the entry has one (>= 0), else by arch string.
+  // NB201: by index when the entry has one (>= 0), else by arch string. DARTS: by genotype when
+  // the entry has an arch (an index may be a position in another list), else by row position.
   const BenchRow& lookup(const ArchEntry& entry) const;
 
-  // Every row's arch string is the space's canonical string of its index (a table for another
-  // space or another index order is caught here). BadInput naming source:line otherwise.
+  // The table describes `space`. NB201: every row's arch string is the space's canonical string
+  // of its index (a table for another space or another index order is caught here). DARTS: the
+  // space is a darts one with indexed entries, and every entry's genotype has a row (so a search
+  // over the space's entries can query each). BadInput naming source:line or the entry otherwise.
   void check_against(const Space& space) const;
 
  private:
+  static BenchTable parse_nb201(std::string_view text, const std::string& source);
+  static BenchTable parse_darts(std::string_view text, const std::string& source);
+  // Indexes m_rows[last] by index and key; BadInput naming `at` on a repeat.
+  void add_row(BenchRow row, const std::string& at);
+
   std::string m_source;
+  TableKind m_kind = TableKind::Nb201;
+  std::vector<std::pair<DatasetKind, Split>> m_accuracies;
+  std::vector<std::string> m_column_names;
+  std::vector<std::string> m_column_errors;  // per numeric column: why it is not numeric ("" if it is)
   std::vector<BenchRow> m_rows;
   std::unordered_map<int64_t, size_t> m_by_index;
   std::unordered_map<std::string, size_t> m_by_arch;

@@ -9,6 +9,7 @@
 
 #include "cells/darts.h"
 #include "runtime/error.h"
+#include "search/genotype_table.h"
 #include "tools/formats/arch_file.h"
 
 namespace naswot::search {
@@ -94,8 +95,15 @@ class DartsSpace final : public Space {
   }
 
   void load(const std::string& path) {
-    if (cells::looks_like_json(head_of(path))) {
+    const std::string head = head_of(path);
+    if (cells::looks_like_json(head)) {
       for (cells::NdsItem& item : cells::read_nds_json(path)) m_entries.push_back(std::move(item.arch));
+    } else if (file_is_genotype_table(path)) {
+      for (GenotypeTableRow& row : read_genotype_table(path).rows) {
+        cells::DartsArch arch;
+        arch.genotype = std::move(row.genotype);
+        m_entries.push_back(std::move(arch));
+      }
     } else {
       for (const formats::ArchLine& line : formats::read_arch_lines(path)) {
         try {

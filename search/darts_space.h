@@ -4,8 +4,9 @@
 //  * nds:      an NDS JSON file (SpaceOptions::source, required), NetworkImageNet when the file's
 //              name contains "_in" (as the reference picks the network by the space name).
 // Entries: without a source, any genotype given as a string (from_string), no indices. With a
-// source (a genotype list, one per line in any notation of cells/darts.h, '#' comments; or an
-// NDS JSON file), its entries are the indices 0..size()-1, and from_string finds a string's index.
+// source (a genotype list, one per line in any notation of cells/darts.h, '#' comments; a genotype
+// table such as the NB301 CSV, genotype_table.h, row r being index r; or an NDS JSON file), its
+// entries are the indices 0..size()-1, and from_string finds a string's index.
 // Network size: an entry's own `width=/depth=` (NDS items carry theirs), else SpaceOptions
 // width/depth, else C=32 and 8 cells (cells::DartsConfig).
 #pragma once

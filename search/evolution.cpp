@@ -6,8 +6,12 @@
 #include <deque>
 #include <numeric>
 
+#include "cells/darts.h"
 #include "cells/nb201.h"
 #include "runtime/error.h"
+#include "search/bench_table.h"
+#include "search/darts_mutation.h"
+#include "search/darts_space.h"
 
 namespace naswot::search {
 
@@ -98,9 +102,18 @@ MutationFn nb201_mutation(const Space& space) {
   };
 }
 
-MutationFn mutation_for(const Space& space) {
+MutationFn mutation_for(const Space& space, const BenchTable* table) {
   if (space.name() == "nb201") return nb201_mutation(space);
-  throw_error(ErrorKind::Unsupported, "space " + space.name() + " has no mutation for REA/AREA; expected nb201");
+  if (is_darts_space(space.name())) {
+    NASWOT_EXPECT(
+        table && table->kind() == TableKind::Darts, BadInput,
+        "REA/AREA on " << space.name() << " mutate within a DARTS genotype table (the oracle); give --table with one");
+    std::vector<cells::DartsGenotype> pool;
+    for (const BenchRow& row : table->rows()) pool.push_back(cells::parse_darts_arch(row.arch).genotype);
+    return darts_mutation(space, std::move(pool));
+  }
+  throw_error(ErrorKind::Unsupported,
+              "space " + space.name() + " has no mutation for REA/AREA; expected nb201 or darts");
 }
 
 }  // namespace naswot::search

@@ -19,7 +19,8 @@
 // A query of an architecture already queried counts again (it would be trained again).
 //
 // The space plugs in through a mutation hook; nb201_mutation is NB201's (mutate_arch of the
-// reference's nasspace.py: one uniformly chosen edge gets a different op, uniformly among the 4).
+// reference's nasspace.py: one uniformly chosen edge gets a different op, uniformly among the 4);
+// darts_mutation (darts_mutation.h) is the DARTS space's, over the genotypes of a table.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -30,6 +31,8 @@
 #include "search/space.h"
 
 namespace naswot::search {
+
+class BenchTable;
 
 struct EvolutionOptions {
   int population = 10;    // P
@@ -61,8 +64,10 @@ EvolutionRun regularized_evolution(const Space& space, const MutationFn& mutate,
 EvolutionRun assisted_regularized_evolution(const Space& space, const MutationFn& mutate, const OracleFn& oracle,
                                             ScoreCache& scores, const EvolutionOptions& options, Rng& rng);
 
-// The mutation hook of a space by name: "nb201" -> nb201_mutation; Unsupported otherwise.
-MutationFn mutation_for(const Space& space);
+// The mutation hook of a space by name: "nb201" -> nb201_mutation; the darts spaces ->
+// darts_mutation over the genotypes of `table` (required: BadInput without one, or when it is not
+// a DARTS table); Unsupported otherwise. Keeps references to `space` (not to `table`).
+MutationFn mutation_for(const Space& space, const BenchTable* table = nullptr);
 // NB201: one uniformly chosen edge changes to one of the 4 other ops, uniformly. The result comes
 // from space.from_string, so it carries its index. Keeps a reference to `space`.
 MutationFn nb201_mutation(const Space& space);

@@ -22,28 +22,45 @@ std::vector<size_t> descending(const std::vector<EvalPair>& pairs, double EvalPa
   return order;
 }
 
+// The table row of one score record (lookup rules in score_eval.h step 1); BadInput naming `at`.
+const BenchRow* find_row(const BenchTable& table, const formats::ScoreRecord& record, const std::string& at) {
+  const bool darts = table.kind() == TableKind::Darts;
+  const bool by_index = darts ? record.arch.empty() : record.index >= 0;
+  const BenchRow* row = nullptr;
+  try {
+    row = by_index ? table.find_index(record.index) : table.find_arch(record.arch);
+  } catch (const Error& e) {  // an arch that is not a DARTS genotype
+    throw_error(e.kind(), at + ": " + e.what());
+  }
+  const std::string what =
+      by_index ? (darts ? "row " : "index ") + std::to_string(record.index) : "arch " + record.arch;
+  NASWOT_EXPECT(row, BadInput,
+                at << ": " << what << " is not in " << table.source() << "; expected a score file of the table's "
+                   << (darts ? "genotypes" : "space"));
+  NASWOT_EXPECT(darts || record.arch.empty() || record.arch == row->arch, BadInput,
+                at << ": index " << row->index << " is " << record.arch << " here but " << row->arch << " in "
+                   << table.source() << "; expected the table's index order");
+  return row;
+}
+
 }  // namespace
 
 EvalResult evaluate_scores(const std::vector<formats::ReadScore>& records, const BenchTable& table,
                            const EvalOptions& options, const std::string& source) {
+  table.require_accuracy(options.dataset, options.split);
+  const bool by_column = !options.against.empty();
+  const size_t column = by_column ? table.column(options.against) : 0;
   EvalResult result;
   result.records = records.size();
   std::vector<EvalPair> kept;
   std::unordered_map<int64_t, int> seen;  // table index -> line of its first record
   for (const formats::ReadScore& r : records) {
     const std::string at = source + ":" + std::to_string(r.line);
-    const BenchRow* row = r.record.index >= 0 ? table.find_index(r.record.index) : table.find_arch(r.record.arch);
-    NASWOT_EXPECT(row, BadInput,
-                  at << ": "
-                     << (r.record.index >= 0 ? "index " + std::to_string(r.record.index) : "arch " + r.record.arch)
-                     << " is not in " << table.source() << "; expected a score file of the table's space");
-    NASWOT_EXPECT(r.record.arch.empty() || r.record.arch == row->arch, BadInput,
-                  at << ": index " << row->index << " is " << r.record.arch << " here but " << row->arch << " in "
-                     << table.source() << "; expected the table's index order");
+    const BenchRow* row = find_row(table, r.record, at);
     const auto [it, first] = seen.emplace(row->index, r.line);
     NASWOT_EXPECT(first, BadInput,
-                  at << ": index " << row->index << " was already scored on line " << it->second
-                     << "; expected each architecture once");
+                  at << ": " << (table.kind() == TableKind::Darts ? "genotype of row " : "index ") << row->index
+                     << " was already scored on line " << it->second << "; expected each architecture once");
     const double accuracy = row->accuracy(options.dataset, options.split);
     if (accuracy <= options.min_acc) {
       ++result.dropped_acc;
@@ -53,13 +70,21 @@ EvalResult evaluate_scores(const std::vector<formats::ReadScore>& records, const
       ++result.dropped_score;
       continue;
     }
-    kept.push_back({{row->index, row->arch}, r.record.score, accuracy});
+    const double target = by_column ? row->values[column] : accuracy;
+    if (std::isnan(target)) {
+      ++result.dropped_target;
+      continue;
+    }
+    kept.push_back({{row->index, row->arch}, r.record.score, accuracy, target});
   }
   result.left = kept.size();
-  NASWOT_EXPECT(kept.size() >= 2, BadInput,
-                source << ": " << kept.size() << " architecture(s) left after dropping " << result.dropped_acc
-                       << " with accuracy <= " << options.min_acc << " and " << result.dropped_score
-                       << " with a NaN or 0 score; expected at least 2 to rank");
+  NASWOT_EXPECT(
+      kept.size() >= 2, BadInput,
+      source << ": " << kept.size() << " architecture(s) left after dropping " << result.dropped_acc
+             << " with accuracy <= " << options.min_acc << " and " << result.dropped_score << " with a NaN or 0 score"
+             << (by_column ? ", " + std::to_string(result.dropped_target) + " with no " + options.against + " value"
+                           : "")
+             << "; expected at least 2 to rank");
 
   if (options.subsample > 0 && kept.size() > options.subsample) {
     std::vector<size_t> positions(kept.size());
@@ -74,27 +99,27 @@ EvalResult evaluate_scores(const std::vector<formats::ReadScore>& records, const
     result.used = std::move(kept);
   }
 
-  std::vector<double> scores, accuracies;
+  std::vector<double> scores, targets;
   for (const EvalPair& p : result.used) {
     scores.push_back(p.score);
-    accuracies.push_back(p.accuracy);
+    targets.push_back(p.target);
   }
-  result.tau = kendall_tau_b(scores, accuracies);
-  result.rho = spearman_rho(scores, accuracies);
-  result.max_accuracy = *std::max_element(accuracies.begin(), accuracies.end());
+  result.tau = kendall_tau_b(scores, targets);
+  result.rho = spearman_rho(scores, targets);
+  result.max_target = *std::max_element(targets.begin(), targets.end());
 
   const std::vector<size_t> by_score = descending(result.used, &EvalPair::score);
-  const std::vector<size_t> by_accuracy = descending(result.used, &EvalPair::accuracy);
+  const std::vector<size_t> by_target = descending(result.used, &EvalPair::target);
   for (size_t requested : options.top_k) {
     NASWOT_EXPECT(requested >= 1, BadInput, "--top-k " << requested << ": expected k >= 1");
     TopK t;
     t.k = std::min(requested, result.used.size());
-    std::vector<char> in_top_accuracy(result.used.size(), 0);
-    for (size_t i = 0; i < t.k; ++i) in_top_accuracy[by_accuracy[i]] = 1;
-    t.best_accuracy = result.used[by_score[0]].accuracy;
+    std::vector<char> in_top_target(result.used.size(), 0);
+    for (size_t i = 0; i < t.k; ++i) in_top_target[by_target[i]] = 1;
+    t.best_target = result.used[by_score[0]].target;
     for (size_t i = 0; i < t.k; ++i) {
-      t.hits += static_cast<size_t>(in_top_accuracy[by_score[i]]);
-      t.best_accuracy = std::max(t.best_accuracy, result.used[by_score[i]].accuracy);
+      t.hits += static_cast<size_t>(in_top_target[by_score[i]]);
+      t.best_target = std::max(t.best_target, result.used[by_score[i]].target);
     }
     t.hit_rate = static_cast<double>(t.hits) / static_cast<double>(t.k);
     result.top_k.push_back(t);

@@ -3,8 +3,6 @@
 // non-zero exit (never a crash) for each kind of bad input, and the weights export/import round
 // trip (bit-identical score). Every score run uses --batch 8 on the CPU and one or two archs.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -17,6 +15,7 @@
 #include <vector>
 
 #include "cells/nb201.h"
+#include "cli/cli_util.h"
 #include "runtime/backend.h"
 #include "tools/formats/safetensors.h"
 
@@ -24,50 +23,6 @@ namespace naswot::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CliRun {
-  int exit_code = -1;
-  bool crashed = false;  // killed by a signal (directly or as reported by the shell)
-  std::string output;    // stdout and stderr together
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  return q + "'";
-}
-
-// OpenMP threads spin while they wait by default; on a shared, oversubscribed test machine that
-// turns a 0.05 s score run into seconds, so the child waits passively unless the caller chose.
-CliRun run_cli(const std::string& args) {
-  const std::string command =
-      "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} " + quote(NASWOT_BINARY) + " " + args + " 2>&1";
-  CliRun r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) {
-    ADD_FAILURE() << "popen failed for " << command;
-    return r;
-  }
-  char buffer[4096];
-  size_t got;
-  while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.output.append(buffer, got);
-  const int status = pclose(pipe);
-  if (WIFSIGNALED(status)) {
-    r.crashed = true;
-    r.exit_code = 128 + WTERMSIG(status);
-  } else {
-    r.exit_code = WEXITSTATUS(status);
-    r.crashed = r.exit_code >= 128;  // the shell reports a signalled child as 128 + signal
-  }
-  return r;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 std::vector<std::string> split_csv(const std::string& line) {
   std::vector<std::string> out;
@@ -83,14 +38,8 @@ const char* const kAllNone = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|";
 
 class Cli : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    s_dir = fs::path(::testing::TempDir()) / ("naswot_cli_test_" + std::to_string(getpid()));
-    fs::create_directories(s_dir);
-  }
-  static void TearDownTestSuite() {
-    std::error_code ec;
-    fs::remove_all(s_dir, ec);
-  }
+  static void SetUpTestSuite() { s_dir = make_suite_dir("naswot_cli_test_"); }
+  static void TearDownTestSuite() { remove_dir(s_dir); }
   static std::string path(const std::string& name) { return (s_dir / name).string(); }
   // Weights of index 0 as --export-weights writes them (made once per suite run).
   static std::string exported_weights() {
@@ -100,14 +49,6 @@ class Cli : public ::testing::Test {
       EXPECT_EQ(r.exit_code, 0) << r.output;
     }
     return w;
-  }
-  // Asserts a clean failure: non-zero exit, no crash, and a message naming `culprit`.
-  static void expect_failure(const std::string& args, const std::string& culprit) {
-    const CliRun r = run_cli(args);
-    EXPECT_NE(r.exit_code, 0) << args << "\n" << r.output;
-    EXPECT_FALSE(r.crashed) << args << " crashed (exit " << r.exit_code << ")\n" << r.output;
-    EXPECT_NE(r.output.find(culprit), std::string::npos) << args << ": message does not name '" << culprit << "':\n"
-                                                         << r.output;
   }
   static fs::path s_dir;
 };
@@ -195,24 +136,24 @@ TEST_F(Cli, ScoreCsvAndJsonlShapes) {
 TEST_F(Cli, BadArchitectureInputsNameTheCulprit) {
   expect_failure(
       std::string(kScore) + " --arch " + quote("|nor_conv_3x3~0|+|bogus_op~0|none~1|+|none~0|none~1|none~2|"),
-      "bogus_op");
-  expect_failure(std::string(kScore) + " --index 15625", "15625");
-  expect_failure(kScore, "--arch");
+      {"bogus_op"});
+  expect_failure(std::string(kScore) + " --index 15625", {"15625"});
+  expect_failure(kScore, {"--arch"});
   const std::string missing = path("no_such_arch_file.txt");
-  expect_failure(std::string(kScore) + " --arch-file " + quote(missing), missing);
+  expect_failure(std::string(kScore) + " --arch-file " + quote(missing), {missing});
   const std::string bad = path("bad_archs.txt");
   std::ofstream(bad) << "0\n# a comment\n\n|nor_conv_3x3~0|+|typo~0|\n";
-  expect_failure(std::string(kScore) + " --arch-file " + quote(bad), bad + ":4");
+  expect_failure(std::string(kScore) + " --arch-file " + quote(bad), {bad + ":4"});
 }
 
 TEST_F(Cli, BadDataAndOptionValuesNameTheCulprit) {
-  expect_failure(std::string(kScore) + " --index 0 --data bogus:x", "bogus:x");
-  expect_failure(std::string(kScore) + " --index 0 --data npy:/nonexistent/batch.npy", "/nonexistent/batch.npy");
-  expect_failure(std::string(kScore) + " --index 0 --counting other", "other");
-  expect_failure(std::string(kScore) + " --index 0 --image-size 24", "24");
-  expect_failure(std::string(kScore) + " --index 0 --precision bf16", "bf16");
+  expect_failure(std::string(kScore) + " --index 0 --data bogus:x", {"bogus:x"});
+  expect_failure(std::string(kScore) + " --index 0 --data npy:/nonexistent/batch.npy", {"/nonexistent/batch.npy"});
+  expect_failure(std::string(kScore) + " --index 0 --counting other", {"other"});
+  expect_failure(std::string(kScore) + " --index 0 --image-size 24", {"24"});
+  expect_failure(std::string(kScore) + " --index 0 --precision bf16", {"bf16"});
   // The reduced-precision mode is a CUDA opt-in: the CPU refuses it instead of computing fp32.
-  expect_failure(std::string(kScore) + " --index 0 --precision tf32", "--backend cuda");
+  expect_failure(std::string(kScore) + " --index 0 --precision tf32", {"--backend cuda"});
 }
 
 TEST_F(Cli, CudaBackendWithoutCudaFailsCleanly) {
@@ -262,12 +203,12 @@ TEST_F(Cli, WeightsWithAMissingOrMisshapedTensorAreRejected) {
   }
   const std::string missing_file = path("missing_tensor.safetensors");
   formats::write_safetensors(missing_file, dropped, order);
-  expect_failure(std::string(kScore) + " --index 0 --weights " + quote(missing_file), dropped_name);
+  expect_failure(std::string(kScore) + " --index 0 --weights " + quote(missing_file), {dropped_name});
   const std::string reshaped_file = path("reshaped_tensor.safetensors");
   formats::write_safetensors(reshaped_file, reshaped, file.order);
-  expect_failure(std::string(kScore) + " --index 0 --weights " + quote(reshaped_file), "classifier.weight");
+  expect_failure(std::string(kScore) + " --index 0 --weights " + quote(reshaped_file), {"classifier.weight"});
   expect_failure(std::string(kScore) + " --index 0 --weights " + quote(path("no_such.safetensors")),
-                 "no_such.safetensors");
+                 {"no_such.safetensors"});
 }
 
 }  // namespace

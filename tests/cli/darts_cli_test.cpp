@@ -4,9 +4,7 @@
 // the plan of the same network built in-process; and bad input fails with one message naming the
 // culprit. Small networks (width 4, depth 3, batch 8) keep each run well under a second.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -15,35 +13,13 @@
 #include <vector>
 
 #include "cells/darts.h"
+#include "cli/cli_util.h"
 #include "runtime/plan.h"
 
 namespace naswot::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  return q + "'";
-}
-
-CliRun run(const std::string& args) {
-  const std::string command = "OMP_WAIT_POLICY=passive " + quote(NASWOT_BINARY) + " " + args + " 2>&1";
-  CliRun r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return r;
-  char buffer[4096];
-  for (size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) r.output.append(buffer, got);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
 
 std::vector<nlohmann::json> records(const std::string& output) {
   std::vector<nlohmann::json> out;
@@ -82,31 +58,23 @@ std::string nds_item(int width, bool aux) {
 
 class DartsCli : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    s_dir = fs::path(::testing::TempDir()) / ("naswot_darts_cli_test_" + std::to_string(getpid()));
-    fs::create_directories(s_dir);
-  }
-  static void TearDownTestSuite() {
-    std::error_code ec;
-    fs::remove_all(s_dir, ec);
-  }
+  static void SetUpTestSuite() { s_dir = make_suite_dir("naswot_darts_cli_test_"); }
+  static void TearDownTestSuite() { remove_dir(s_dir); }
   static std::string write(const std::string& name, const std::string& text) {
     const std::string p = (s_dir / name).string();
     std::ofstream(p) << text;
     return p;
   }
+  // Bad input is a naswot::Error: exit status 1 exactly, never a crash.
   static void expect_failure(const std::string& args, const std::string& culprit) {
-    const CliRun r = run(args);
-    EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.output;
-    EXPECT_NE(r.output.find(culprit), std::string::npos) << args << ": message does not name '" << culprit << "':\n"
-                                                         << r.output;
+    cli::expect_failure(args, {culprit}, 1);
   }
   static fs::path s_dir;
 };
 fs::path DartsCli::s_dir;
 
 TEST_F(DartsCli, OneGenotypeInEveryNotationScoresTheSame) {
-  const CliRun one = run(std::string(kScore) + kSmall + " --space darts --genotype " + quote(kGenotype));
+  const CliRun one = run_cli(std::string(kScore) + kSmall + " --space darts --genotype " + quote(kGenotype));
   ASSERT_EQ(one.exit_code, 0) << one.output;
   const auto r = records(one.output);
   ASSERT_EQ(r.size(), 1u) << one.output;
@@ -127,7 +95,7 @@ TEST_F(DartsCli, OneGenotypeInEveryNotationScoresTheSame) {
                 R"( ["sep_conv_5x5", 1]], "reduce_concat": [2, 3]})"
                 "\n\n" +
                 with_range + "\n");
-  const CliRun many = run(std::string(kScore) + kSmall + " --space darts --arch-file " + quote(file));
+  const CliRun many = run_cli(std::string(kScore) + kSmall + " --space darts --arch-file " + quote(file));
   ASSERT_EQ(many.exit_code, 0) << many.output;
   const auto m = records(many.output);
   ASSERT_EQ(m.size(), 3u) << many.output;
@@ -138,7 +106,8 @@ TEST_F(DartsCli, OneGenotypeInEveryNotationScoresTheSame) {
     EXPECT_EQ(rec["n_units"], r[0]["n_units"]);
   }
   // Defaults: C=32, 8 cells.
-  const CliRun big = run("score --backend cpu --batch 4 --format jsonl --space darts --genotype " + quote(kGenotype));
+  const CliRun big =
+      run_cli("score --backend cpu --batch 4 --format jsonl --space darts --genotype " + quote(kGenotype));
   ASSERT_EQ(big.exit_code, 0) << big.output;
   EXPECT_EQ(records(big.output).at(0)["n_units"], plan_units(kGenotype, 32, 8, false, 32));
 }
@@ -147,7 +116,7 @@ TEST_F(DartsCli, NdsJsonIndicesAuxNoteAndImageNet) {
   const std::string json =
       "{\"mid\": [" + nds_item(6, false) + "], \"top\": [" + nds_item(4, false) + ", " + nds_item(4, true) + "]}";
   const std::string file = write("DARTS.json", json);
-  const CliRun r = run(std::string(kScore) + " --space darts --nds-json " + quote(file) + " --index 2 1 0");
+  const CliRun r = run_cli(std::string(kScore) + " --space darts --nds-json " + quote(file) + " --index 2 1 0");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto recs = records(r.output);
   ASSERT_EQ(recs.size(), 3u) << r.output;
@@ -162,22 +131,22 @@ TEST_F(DartsCli, NdsJsonIndicesAuxNoteAndImageNet) {
       << r.output;
   EXPECT_EQ(r.output.find("note: index 0"), std::string::npos) << r.output;
   // A genotype string finds its index in the source.
-  const CliRun s = run(std::string(kScore) + " --space darts --nds-json " + quote(file) + " --genotype " +
+  const CliRun s = run_cli(std::string(kScore) + " --space darts --nds-json " + quote(file) + " --genotype " +
                        quote(std::string(kNormal) + ";" + kReduce + " width=6 depth=3"));
   ASSERT_EQ(s.exit_code, 0) << s.output;
   EXPECT_EQ(records(s.output).at(0)["index"], 2);
 
   // nds: NetworkImageNet when the file name contains "_in" (the reference's rule), at 32x32 here.
   const std::string in_file = write("DARTS_in.json", json);
-  const CliRun in = run(std::string(kScore) + " --space nds --nds-json " + quote(in_file) + " --index 0");
+  const CliRun in = run_cli(std::string(kScore) + " --space nds --nds-json " + quote(in_file) + " --index 0");
   ASSERT_EQ(in.exit_code, 0) << in.output;
   EXPECT_EQ(records(in.output).at(0)["n_units"], plan_units(kGenotype, 4, 3, true, 32));
-  const CliRun cifar = run(std::string(kScore) + " --space nds --nds-json " + quote(file) + " --index 0");
+  const CliRun cifar = run_cli(std::string(kScore) + " --space nds --nds-json " + quote(file) + " --index 0");
   ASSERT_EQ(cifar.exit_code, 0) << cifar.output;
   EXPECT_EQ(records(cifar.output).at(0)["n_units"], recs[2]["n_units"]);
   EXPECT_NE(records(cifar.output).at(0)["n_units"], records(in.output).at(0)["n_units"]);
 
-  const CliRun list = run("list --space darts --nds-json " + quote(file));
+  const CliRun list = run_cli("list --space darts --nds-json " + quote(file));
   ASSERT_EQ(list.exit_code, 0) << list.output;
   EXPECT_EQ(list.output, "index,arch\n0," + std::string(kGenotype) + " width=4 depth=3\n1," + kGenotype +
                              " width=4 depth=3 aux=true\n2," + kGenotype + " width=6 depth=3\n");

@@ -4,7 +4,6 @@
 // a non-zero exit (never a crash) for each kind of bad input. Scoring runs use --batch 8 and
 // --image-size 16 on the CPU and a few architectures.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -16,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_util.h"
 #include "search/bench_table.h"
 #include "search/rank_stats.h"
 #include "tools/formats/results_reader.h"
@@ -25,43 +25,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct ProcessRun {
-  int exit_code = -1;
-  bool crashed = false;
-  std::string output;
-};
-
-// Passive OpenMP waits: spinning threads make runs on a shared machine many times slower.
-ProcessRun naswot(const std::string& args) {
-  const std::string command =
-      "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} '" + std::string(NASWOT_BINARY) + "' " + args + " 2>&1";
-  ProcessRun r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) {
-    ADD_FAILURE() << "popen failed: " << command;
-    return r;
-  }
-  char buffer[4096];
-  for (size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) r.output.append(buffer, got);
-  const int status = pclose(pipe);
-  r.crashed = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 128);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// The runner shared by the CLI tests (cli/cli_util.h) under the names this file's tests use.
+using ProcessRun = CliRun;
+ProcessRun naswot(const std::string& args) { return run_cli(args); }
 
 const char* const kFast = " --batch 8 --image-size 16 --backend cpu";
 
@@ -77,13 +43,6 @@ class SearchCli : public ::testing::Test {
     fs::remove_all(m_dir, ec);
   }
   std::string path(const std::string& name) const { return (m_dir / name).string(); }
-  static void expect_failure(const std::string& args, const std::vector<std::string>& needles) {
-    const ProcessRun r = naswot(args);
-    EXPECT_NE(r.exit_code, 0) << args << "\n" << r.output;
-    EXPECT_FALSE(r.crashed) << args << "\n" << r.output;
-    for (const std::string& n : needles)
-      EXPECT_NE(r.output.find(n), std::string::npos) << args << ": message does not name '" << n << "':\n" << r.output;
-  }
   fs::path m_dir;
 };
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "cells/nb201_unique.h"
+#include "cli/cli_util.h"
 #include "formats/format_test_util.h"
 
 namespace naswot::cli {
@@ -31,57 +32,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kFast = {"--backend", "cpu", "--batch", "8", "--image-size", "16"};
-
-struct Proc {
-  pid_t pid = -1;
-  std::string log;
-};
-
-// Starts naswot with `args`, stdout and stderr into `log`, extra environment `env` (NAME=VALUE).
-Proc spawn(const std::vector<std::string>& args, const std::string& log, const std::vector<std::string>& env = {}) {
-  Proc p;
-  p.log = log;
-  p.pid = fork();
-  if (p.pid == 0) {
-    FILE* out = std::freopen(log.c_str(), "w", stdout);
-    if (!out || dup2(STDOUT_FILENO, STDERR_FILENO) < 0) _exit(126);
-    setenv("OMP_WAIT_POLICY", "passive", 0);
-    for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> argv;
-    std::string binary = NASWOT_BINARY;
-    argv.push_back(binary.data());
-    std::vector<std::string> copy = args;
-    for (std::string& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  return p;
-}
-
-struct Exit {
-  bool signalled = false;
-  int code = -1;  // exit status, or the signal number when signalled
-  std::string output;
-};
-
-Exit wait_for(const Proc& p) {
-  int status = 0;
-  Exit e;
-  if (waitpid(p.pid, &status, 0) != p.pid) {
-    ADD_FAILURE() << "waitpid failed";
-    return e;
-  }
-  e.signalled = WIFSIGNALED(status);
-  e.code = e.signalled ? WTERMSIG(status) : WEXITSTATUS(status);
-  std::ifstream in(p.log);
-  e.output.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return e;
-}
-
-Exit run(const std::vector<std::string>& args, const std::string& log, const std::vector<std::string>& env = {}) {
-  return wait_for(spawn(args, log, env));
-}
 
 std::vector<std::string> sweep_args(const std::string& shard, const std::string& output,
                                     const std::vector<std::string>& extra = {}) {
@@ -93,28 +43,16 @@ std::vector<std::string> sweep_args(const std::string& shard, const std::string&
   return a;
 }
 
-std::vector<std::string> lines_of(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
-std::string text_of(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 // Number of complete lines in a file being written.
 size_t complete_lines(const std::string& path) {
-  const std::string t = text_of(path);
+  const std::string t = read_text(path);
   return static_cast<size_t>(std::count(t.begin(), t.end(), '\n'));
 }
 
 // index -> (score text, status, n_units) of every record; fails on a duplicated index.
 std::map<int64_t, std::string> records_of(const std::string& path) {
   std::map<int64_t, std::string> out;
-  const std::vector<std::string> lines = lines_of(path);
+  const std::vector<std::string> lines = read_lines(path);
   EXPECT_FALSE(lines.empty()) << path;
   for (size_t i = 1; i < lines.size(); ++i) {
     const nlohmann::json j = nlohmann::json::parse(lines[i]);
@@ -146,14 +84,14 @@ class SweepCli : public ::testing::Test {
   // An uninterrupted sweep of `shard`, made once per test that asks.
   std::string reference(const std::string& shard, const std::vector<std::string>& extra = {}) {
     const std::string out = path("reference.jsonl");
-    const Exit e = run(sweep_args(shard, out, extra), path("reference.log"));
+    const CliExit e = run_cli_logged(sweep_args(shard, out, extra), path("reference.log"));
     EXPECT_EQ(e.code, 0) << e.output;
     EXPECT_FALSE(e.signalled);
     return out;
   }
   void expect_failure(const std::vector<std::string>& args, const std::vector<std::string>& needles,
                       const std::vector<std::string>& env = {}) {
-    const Exit e = run(args, path("fail.log"), env);
+    const CliExit e = run_cli_logged(args, path("fail.log"), env);
     EXPECT_FALSE(e.signalled) << "crashed with signal " << e.code << "\n" << e.output;
     EXPECT_NE(e.code, 0) << e.output;
     for (const std::string& n : needles)
@@ -164,7 +102,7 @@ class SweepCli : public ::testing::Test {
 
 // Waits until `file` has at least `lines` complete lines or the process ends; true if it still
 // runs with them written.
-bool wait_for_lines(const Proc& p, const std::string& file, size_t lines) {
+bool wait_for_lines(const CliProcess& p, const std::string& file, size_t lines) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (std::chrono::steady_clock::now() < deadline) {
     if (complete_lines(file) >= lines) return true;
@@ -184,46 +122,46 @@ TEST_F(SweepCli, KilledAndResumedEqualsUninterrupted) {
   EXPECT_EQ(keys(expected), shard_indices(3, 300));
 
   const std::string out = path("killed.jsonl");
-  const Proc p = spawn(sweep_args(kKillShard, out), path("killed.log"));
-  ASSERT_TRUE(wait_for_lines(p, out, 1 + 5)) << "the sweep ended before 5 records:\n" << text_of(p.log);
+  const CliProcess p = spawn_cli(sweep_args(kKillShard, out), path("killed.log"));
+  ASSERT_TRUE(wait_for_lines(p, out, 1 + 5)) << "the sweep ended before 5 records:\n" << read_text(p.log);
   ASSERT_EQ(kill(p.pid, SIGKILL), 0);
-  const Exit killed = wait_for(p);
+  const CliExit killed = wait_cli(p);
   ASSERT_TRUE(killed.signalled && killed.code == SIGKILL) << killed.output;
   const size_t written = complete_lines(out) - 1;
   ASSERT_LT(written, kKillShardSize) << "the kill came after the sweep finished";
 
-  const Exit resumed = run(sweep_args(kKillShard, out, {"--resume"}), path("resume.log"));
+  const CliExit resumed = run_cli_logged(sweep_args(kKillShard, out, {"--resume"}), path("resume.log"));
   ASSERT_EQ(resumed.code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find(std::to_string(written) + " already in the file"), std::string::npos)
       << resumed.output;
   EXPECT_EQ(records_of(out), expected) << "every index once, with the uninterrupted run's scores";
-  EXPECT_EQ(lines_of(out).size(), kKillShardSize + 1);
+  EXPECT_EQ(read_lines(out).size(), kKillShardSize + 1);
 }
 
 TEST_F(SweepCli, SigintFinishesTheGroupAndSaysHowToResume) {
   const std::string out = path("int.jsonl");
-  const Proc p = spawn(sweep_args(kKillShard, out), path("int.log"));
-  ASSERT_TRUE(wait_for_lines(p, out, 1 + 3)) << text_of(p.log);
+  const CliProcess p = spawn_cli(sweep_args(kKillShard, out), path("int.log"));
+  ASSERT_TRUE(wait_for_lines(p, out, 1 + 3)) << read_text(p.log);
   ASSERT_EQ(kill(p.pid, SIGINT), 0);
-  const Exit e = wait_for(p);
+  const CliExit e = wait_cli(p);
   ASSERT_FALSE(e.signalled) << "SIGINT must be handled, not kill: " << e.output;
   EXPECT_EQ(e.code, 130) << e.output;
   EXPECT_NE(e.output.find("--resume"), std::string::npos) << e.output;
   EXPECT_NE(e.output.find("interrupted"), std::string::npos) << e.output;
-  const std::string text = text_of(out);
+  const std::string text = read_text(out);
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n') << "a clean stop leaves no partial line";
   const size_t written = complete_lines(out) - 1;
   EXPECT_LT(written, kKillShardSize);
 
-  const Exit resumed = run(sweep_args(kKillShard, out, {"--resume"}), path("resume.log"));
+  const CliExit resumed = run_cli_logged(sweep_args(kKillShard, out, {"--resume"}), path("resume.log"));
   ASSERT_EQ(resumed.code, 0) << resumed.output;
   EXPECT_EQ(keys(records_of(out)), shard_indices(3, 300));
 }
 
 TEST_F(SweepCli, CutShortLastLineIsCutAndRescored) {
   const std::string ref = reference("3/1000");
-  const std::vector<std::string> lines = lines_of(ref);
+  const std::vector<std::string> lines = read_lines(ref);
   ASSERT_EQ(lines.size(), 17u);
   // A copy killed mid-write: header, 5 records, and half of the 6th.
   const std::string out = path("cut.jsonl");
@@ -232,16 +170,16 @@ TEST_F(SweepCli, CutShortLastLineIsCutAndRescored) {
     for (size_t i = 0; i < 6; ++i) f << lines[i] << '\n';
     f << lines[6].substr(0, lines[6].size() / 2);
   }
-  const Exit e = run(sweep_args("3/1000", out, {"--resume"}), path("cut.log"));
+  const CliExit e = run_cli_logged(sweep_args("3/1000", out, {"--resume"}), path("cut.log"));
   ASSERT_EQ(e.code, 0) << e.output;
   EXPECT_NE(e.output.find("cut short"), std::string::npos) << e.output;
   EXPECT_EQ(records_of(out), records_of(ref));
-  EXPECT_EQ(lines_of(out).size(), 17u);
+  EXPECT_EQ(read_lines(out).size(), 17u);
 }
 
 TEST_F(SweepCli, ResumeWithOtherSettingsIsRefused) {
   const std::string ref = reference("3/1000");
-  const std::string before = text_of(ref);
+  const std::string before = read_text(ref);
   for (const auto& [extra, field] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"--seed", "2"}, "seed: 1 in"},
            {{"--counting", "unit"}, "counting: reference in"},
@@ -254,7 +192,7 @@ TEST_F(SweepCli, ResumeWithOtherSettingsIsRefused) {
   std::vector<std::string> batch16 = sweep_args("3/1000", ref, {"--resume"});
   batch16[4] = "16";  // --batch 16
   expect_failure(batch16, {"batch: 8 in", "data_fingerprint"});
-  EXPECT_EQ(text_of(ref), before) << "a refused resume leaves the file alone";
+  EXPECT_EQ(read_text(ref), before) << "a refused resume leaves the file alone";
 }
 
 TEST_F(SweepCli, ExistingOutputNeedsResumeAndBadShardsAreRefused) {
@@ -269,19 +207,20 @@ TEST_F(SweepCli, ExistingOutputNeedsResumeAndBadShardsAreRefused) {
 
 TEST_F(SweepCli, ResumeOfAFinishedFileScoresNothing) {
   const std::string ref = reference("3/1000");
-  const std::string before = text_of(ref);
-  const Exit e = run(sweep_args("3/1000", ref, {"--resume"}), path("again.log"));
+  const std::string before = read_text(ref);
+  const CliExit e = run_cli_logged(sweep_args("3/1000", ref, {"--resume"}), path("again.log"));
   ASSERT_EQ(e.code, 0) << e.output;
   EXPECT_NE(e.output.find("nothing left to score"), std::string::npos) << e.output;
-  EXPECT_EQ(text_of(ref), before);
+  EXPECT_EQ(read_text(ref), before);
 }
 
 TEST_F(SweepCli, SlurmArrayTaskPicksTheShardAndProgressEndsWithPeakRss) {
   const std::string out = path("slurm.jsonl");
-  const Exit e = run(sweep_args("", out), path("slurm.log"),
+  const CliExit e =
+      run_cli_logged(sweep_args("", out), path("slurm.log"),
                      {"SLURM_ARRAY_TASK_ID=13", "SLURM_ARRAY_TASK_MIN=10", "SLURM_ARRAY_TASK_COUNT=1000"});
   ASSERT_EQ(e.code, 0) << e.output;
-  EXPECT_NE(lines_of(out)[0].find("\"shard\":\"3/1000\""), std::string::npos) << lines_of(out)[0];
+  EXPECT_NE(read_lines(out)[0].find("\"shard\":\"3/1000\""), std::string::npos) << read_lines(out)[0];
   EXPECT_EQ(keys(records_of(out)), shard_indices(3, 1000));
   EXPECT_NE(e.output.find("archs/s"), std::string::npos) << e.output;
   EXPECT_NE(e.output.find("peak RSS"), std::string::npos) << e.output;
@@ -290,9 +229,9 @@ TEST_F(SweepCli, SlurmArrayTaskPicksTheShardAndProgressEndsWithPeakRss) {
 
 TEST_F(SweepCli, UniqueRecordsListTheirClass) {
   const std::string out = path("unique.jsonl");
-  const Exit e = run(sweep_args("0/1000", out, {"--unique"}), path("unique.log"));
+  const CliExit e = run_cli_logged(sweep_args("0/1000", out, {"--unique"}), path("unique.log"));
   ASSERT_EQ(e.code, 0) << e.output;
-  const std::vector<std::string> lines = lines_of(out);
+  const std::vector<std::string> lines = read_lines(out);
   ASSERT_EQ(lines.size(), 1u + 6u) << "classes 0..5 of 6,466 (shard 0/1000)";
   EXPECT_NE(lines[0].find("\"unique_by\":\"benchmark\""), std::string::npos) << lines[0];
   const cells::Nb201Classes& classes = cells::nb201_unique_classes(cells::Nb201Equivalence::Benchmark);
@@ -302,7 +241,7 @@ TEST_F(SweepCli, UniqueRecordsListTheirClass) {
     EXPECT_EQ(j.at("index").get<int64_t>(), m.front()) << lines[i];
     EXPECT_EQ(j.at("members").get<std::vector<int32_t>>(), m) << lines[i];
   }
-  const Exit merged = run({"merge", path("u.merged.jsonl"), out}, path("merge.log"));
+  const CliExit merged = run_cli_logged({"merge", path("u.merged.jsonl"), out}, path("merge.log"));
   EXPECT_EQ(merged.code, 0) << merged.output;
 }
 
@@ -310,9 +249,9 @@ TEST_F(SweepCli, UniqueRecordsListTheirClass) {
 // other equivalence is refused; a bad name is refused before anything runs.
 TEST_F(SweepCli, UniqueByFunctionUsesTheFunctionClasses) {
   const std::string out = path("fn.jsonl");
-  const Exit e = run(sweep_args("0/1000", out, {"--unique-by", "function"}), path("fn.log"));
+  const CliExit e = run_cli_logged(sweep_args("0/1000", out, {"--unique-by", "function"}), path("fn.log"));
   ASSERT_EQ(e.code, 0) << e.output;
-  const std::vector<std::string> lines = lines_of(out);
+  const std::vector<std::string> lines = read_lines(out);
   EXPECT_NE(lines[0].find("\"unique_by\":\"function\""), std::string::npos) << lines[0];
   const cells::Nb201Classes& classes = cells::nb201_unique_classes(cells::Nb201Equivalence::Function);
   ASSERT_GE(lines.size(), 2u);
@@ -325,7 +264,7 @@ TEST_F(SweepCli, UniqueByFunctionUsesTheFunctionClasses) {
 // Splits a sweep file into two with its header (as the MPI ranks of one shard write their parts):
 // records 1..cut into the first, the rest into the second.
 std::vector<std::string> split_file(const std::string& file, const std::vector<std::string>& names, size_t cut) {
-  const std::vector<std::string> lines = lines_of(file);
+  const std::vector<std::string> lines = read_lines(file);
   std::ofstream a(names[0]), b(names[1]);
   a << lines[0] << '\n';
   b << lines[0] << '\n';
@@ -337,10 +276,10 @@ TEST_F(SweepCli, MergeJoinsPartsOfAShardInIndexOrder) {
   const std::string ref = reference("3/1000");
   const auto parts = split_file(ref, {path("a.jsonl"), path("b.jsonl")}, 7);
   const std::string out = path("merged.jsonl");
-  const Exit e = run({"merge", out, parts[1], parts[0]}, path("merge.log"));  // given out of order
+  const CliExit e = run_cli_logged({"merge", out, parts[1], parts[0]}, path("merge.log"));  // given out of order
   ASSERT_EQ(e.code, 0) << e.output;
   EXPECT_NE(e.output.find("16 records"), std::string::npos) << e.output;
-  const std::vector<std::string> want = lines_of(ref), got = lines_of(out);
+  const std::vector<std::string> want = read_lines(ref), got = read_lines(out);
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 1; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "line " << i + 1 << ": copied in index order";
   EXPECT_NE(got[0].find("\"shard\":\"3/1000\""), std::string::npos) << got[0];
@@ -349,7 +288,7 @@ TEST_F(SweepCli, MergeJoinsPartsOfAShardInIndexOrder) {
 
 TEST_F(SweepCli, MergeReportsGapsAndDuplicates) {
   const std::string ref = reference("3/1000");
-  const std::vector<std::string> lines = lines_of(ref);
+  const std::vector<std::string> lines = read_lines(ref);
   // Gap: line 6 (index 50) dropped from the first half.
   {
     std::ofstream a(path("a.jsonl")), b(path("b.jsonl"));
@@ -371,7 +310,7 @@ TEST_F(SweepCli, MergeReportsGapsAndDuplicates) {
                  {"1 records duplicated", "54 (", "a.jsonl:10 and ", "b.jsonl:2)"});
   // Different shards: the whole space is expected; the gaps are listed as ranges.
   const std::string other = path("other.jsonl");
-  ASSERT_EQ(run(sweep_args("4/1000", other), path("other.log")).code, 0);
+  ASSERT_EQ(run_cli_logged(sweep_args("4/1000", other), path("other.log")).code, 0);
   expect_failure({"merge", path("m.jsonl"), ref, other}, {"shard 0/1", "15593 indices missing: 0..45, 78..15624"});
   expect_failure({"merge", path("m.jsonl"), ref, ref}, {"given twice"});
   expect_failure({"merge", ref, ref}, {"also an input"});
@@ -379,7 +318,7 @@ TEST_F(SweepCli, MergeReportsGapsAndDuplicates) {
 
 TEST_F(SweepCli, MergeOfUniqueFilesChecksEveryMember) {
   const std::string ref = reference("0/1000", {"--unique"});
-  const std::vector<std::string> lines = lines_of(ref);
+  const std::vector<std::string> lines = read_lines(ref);
   ASSERT_EQ(lines.size(), 7u);
   {
     std::ofstream a(path("a.jsonl"));
@@ -403,7 +342,7 @@ TEST_F(SweepCli, MergeOfUniqueFilesChecksEveryMember) {
 
 TEST_F(SweepCli, MergeRefusesIncompatibleUnreadableAndCutShortFiles) {
   const std::string ref = reference("3/1000");
-  const std::vector<std::string> lines = lines_of(ref);
+  const std::vector<std::string> lines = read_lines(ref);
   {
     std::ofstream b(path("seed2.jsonl"));
     std::string h = lines[0];

@@ -10,7 +10,8 @@ PyTorch (naswot_reference.py) and with
 for both counting modes and both image sizes (32: CIFAR network, 16: ImageNet16-120 network; the
 parameters are the same, so one weights file serves both). Checks per comparison:
   * n_units equal exactly, and PyTorch's N_A equals the closed form of §3.7;
-  * score within SCORE_RTOL relative (floor 1 on the scale); singular K: both -inf, status singular.
+  * score within SCORE_RTOL (crosscheck_common.py) relative (floor 1 on the scale); singular K:
+    both -inf, status singular.
 Odd-numbered architectures get randomised BatchNorm gamma/beta so that naswot must really read
 every BN parameter from the file (default init, gamma=1 beta=0, would hide a reader that ignores
 them); even ones keep PyTorch's default init, as the reference does.
@@ -19,40 +20,21 @@ Exit 0 when all pass, 1 otherwise, 77 (CTest "skipped") when torch or numpy is m
 """
 from __future__ import annotations
 
-import argparse
-import json
-import math
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
 
-DEBIAN_PYTHON = "/usr/bin/python3"  # Debian's python3-torch lives there (a pyenv python may not)
-
-try:
-    import numpy  # noqa: F401  (the reference modules need it)
-    import torch
-except ImportError as exc:
-    if (os.path.exists(DEBIAN_PYTHON) and not os.environ.get("NASWOT_CROSSCHECK_REEXEC")
-            and os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON)):
-        os.environ["NASWOT_CROSSCHECK_REEXEC"] = "1"
-        os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON] + sys.argv)
-    # CTest treats 77 as skipped (SKIP_RETURN_CODE 77)
-    print(f"crosscheck: skipped, cannot import torch/numpy with {sys.executable} ({exc})")
-    sys.exit(77)
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import crosscheck_common as cc  # noqa: E402
+
+cc.require_torch("crosscheck")
+import torch  # noqa: E402
+
 from inputs import make_batch, write_npy  # noqa: E402
 from naswot_reference import COUNTINGS, naswot_kernels, self_check  # noqa: E402
-from safetensors_io import state_dict_to_numpy, write_safetensors  # noqa: E402
 from tiny_network import NB201_OPS, conv_edge_count, expected_n_units, format_arch, TinyNetwork  # noqa: E402
 
-# Scores differ only through codes whose sign flips under fp32 round-off (oneDNN vs PyTorch
-# convolution order). Worst seen: 4.1e-7 (all-skip, 16x16, batch 128), where one stem-BN value lies
-# 3e-8 x RMS from zero and one flipped code moves the score by 1e-4..6e-4 (~3e-7 relative).
-SCORE_RTOL = 1e-6
 WEIGHT_SEED_BASE = 1000
 SAMPLE_SEED = 201
 BN_PERTURB_SEED = 77
@@ -102,85 +84,32 @@ def batch_for(k: int, size: int, quick: bool) -> int:
     return 128 if k < 6 else 64
 
 
-def perturb_batchnorm(net: torch.nn.Module, seed: int) -> None:
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=g))
-                m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=g))
-
-
-def run_naswot(binary, arch, npy, batch, weights, counting, size):
-    cmd = [binary, "score", "--space", "nb201", "--arch", arch, "--data", f"npy:{npy}",
-           "--batch", str(batch), "--weights", weights, "--counting", counting,
-           "--image-size", str(size), "--format", "jsonl", "--backend", "cpu"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or len(records) != 1:
-        return None, (f"exit {proc.returncode}, {len(records)} records; cmd: {' '.join(cmd)}\n"
-                      f"stderr: {proc.stderr.strip()[-2000:]}")
-    return records[0], ""
-
-
-def as_float(score) -> float:
-    return -math.inf if score == "-inf" else float(score)
-
-
-def compare(ref_score, ref_units, closed_form, rec) -> list[str]:
-    """Reasons for failure (empty list = pass)."""
-    why = []
-    if ref_units != closed_form:
-        why.append(f"pytorch N_A {ref_units} != closed form {closed_form} (reference side wrong)")
-    if int(rec["n_units"]) != ref_units:
-        why.append(f"n_units {rec['n_units']} != pytorch {ref_units}")
-    got = as_float(rec["score"])
-    if math.isinf(ref_score):
-        if not (math.isinf(got) and got < 0 and rec.get("status") == "singular"):
-            why.append(f"pytorch -inf (singular) but naswot {rec['score']} status {rec.get('status')}")
-    elif not math.isfinite(got) or rec.get("status") != "ok":
-        why.append(f"naswot {rec['score']} status {rec.get('status')}, pytorch {ref_score!r}")
-    elif abs(got - ref_score) > SCORE_RTOL * max(1.0, abs(ref_score)):
-        why.append(f"score {got!r} vs pytorch {ref_score!r}: rel diff "
-                   f"{abs(got - ref_score) / max(1.0, abs(ref_score)):.3e} > {SCORE_RTOL:g}")
-    return why
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--naswot", required=True, help="path of the naswot binary")
-    ap.add_argument("--quick", action="store_true", help="six named architectures, small batches")
-    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
-    ap.add_argument("--keep", metavar="DIR", help="write weights/inputs here and keep them")
-    args = ap.parse_args()
-    if not os.access(args.naswot, os.X_OK):
-        print(f"crosscheck: naswot binary {args.naswot!r} is not executable")
-        print("crosscheck: 0 passed, 1 failed")
+    args = cc.parse_args(__doc__, "six named architectures, small batches")
+    if not cc.naswot_usable("crosscheck", args.naswot):
         return 1
-    torch.set_num_threads(args.threads)
-    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    cc.set_threads(args.threads)
     archs = architectures(args.quick)
-    workdir = args.keep or tempfile.mkdtemp(prefix="naswot_crosscheck_")
-    os.makedirs(workdir, exist_ok=True)
-
-    inputs = {}  # (size, batch) -> (npy path, torch tensor)
-    passed, failed = 0, 0
+    tally = cc.Tally()
     try:  # the PyTorch side's own invariants (census, reachability, Gram identity) first
         self_check()
-        passed += 1
+        tally.add(True)
     except AssertionError as exc:
         print(f"FAIL pytorch reference self-check: {exc!r}")
-        failed += 1
+        tally.add(False)
+    with cc.work_dir(args.keep, "naswot_crosscheck_") as workdir:
+        check_archs(args, archs, workdir, tally)
+    return tally.finish("crosscheck")
+
+
+def check_archs(args, archs: list[str], workdir: str, tally: cc.Tally) -> None:
+    inputs = {}  # (size, batch) -> (npy path, torch tensor)
     header = f"{'#':>2} {'S':>2} {'B':>3} {'counting':<9} {'c':>1} {'n_units':>9} {'pytorch':>20} " \
              f"{'naswot':>20} {'rel diff':>9} {'t_py':>5} {'t_nw':>5}  result"
     print(header)
     for k, arch in enumerate(archs):
-        torch.manual_seed(WEIGHT_SEED_BASE + k)
-        net = TinyNetwork(arch)
-        if k % 2 == 1:
-            perturb_batchnorm(net, BN_PERTURB_SEED + k)
         weights = os.path.join(workdir, f"arch{k:02d}.safetensors")
-        write_safetensors(weights, state_dict_to_numpy(net))  # before scoring: initial state
+        net = cc.export_network(lambda: TinyNetwork(arch), k, WEIGHT_SEED_BASE, BN_PERTURB_SEED, weights)
         for size in (32, 16):
             batch = batch_for(k, size, args.quick)
             if (size, batch) not in inputs:
@@ -202,32 +131,18 @@ def main() -> int:
                 if kr.hooked_modules != want_modules or kr.counted_calls != want_modules or kr.unvisited:
                     why.append(f"pytorch census: {kr.hooked_modules} hooked, {kr.counted_calls} counted, "
                                f"want {want_modules}; unvisited {kr.unvisited}")
-                t0 = time.perf_counter()
-                rec, err = run_naswot(args.naswot, arch, npy, batch, weights, counting, size)
-                t_nw = time.perf_counter() - t0
-                if rec is None:
-                    why.append(f"naswot failed: {err}")
-                    got, rel = "-", "-"
-                else:
-                    why += compare(ref_score, ref_units, expected_n_units(arch, size, counting), rec)
-                    got = rec["score"]
-                    gf = as_float(got)
-                    rel = (f"{abs(gf - ref_score) / max(1.0, abs(ref_score)):.1e}"
-                           if math.isfinite(gf) and math.isfinite(ref_score) else "-")
-                ok = not why
-                passed += ok
-                failed += not ok
-                print(f"{k:>2} {size:>2} {batch:>3} {counting:<9} {c:>1} {ref_units:>9} {ref_score!r:>20} "
-                      f"{str(got):>20} {rel:>9} {t_py:>5.1f} {t_nw:>5.1f}  {'PASS' if ok else 'FAIL'}")
-                for w in why:
-                    print(f"     {arch}: {w}")
+                closed_form = expected_n_units(arch, size, counting)
+                if ref_units != closed_form:
+                    why.append(f"pytorch N_A {ref_units} != closed form {closed_form} (reference side wrong)")
+                run = cc.run_naswot(args.naswot, [
+                    "--space", "nb201", "--arch", arch, "--data", f"npy:{npy}", "--batch", str(batch),
+                    "--weights", weights, "--counting", counting, "--image-size", str(size)])
+                verdict = cc.judge(run, ref_score, ref_units)
+                tally.record(why + verdict.why,
+                             f"{k:>2} {size:>2} {batch:>3} {counting:<9} {c:>1} {ref_units:>9} {ref_score!r:>20} "
+                             f"{verdict.got:>20} {cc.format_rel(verdict.rel):>9} {t_py:>5.1f} {run.seconds:>5.1f}",
+                             arch)
         sys.stdout.flush()
-    if not args.keep:
-        for name in os.listdir(workdir):
-            os.remove(os.path.join(workdir, name))
-        os.rmdir(workdir)
-    print(f"crosscheck: {passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ this also checks the parameter names), export the input batch, run the protocol 
 (naswot_reference.py: 'ReLU' in the type string, legacy backward hooks, two forwards) and
   naswot score --space darts[_in] --genotype G --width W --depth L --data npy:F --batch B
                --weights W --counting MODE --format jsonl --backend cpu
-for both counting modes. Per comparison: n_units equal exactly; score within SCORE_RTOL relative
-(floor 1), or both -inf/singular. Cases marked `unused` must leave some hooked module unvisited on
-the PyTorch side (the check really exercises reachability). Odd-numbered networks get randomised
-BatchNorm gamma/beta so that naswot must read every BN tensor from the file.
+for both counting modes. Per comparison: n_units equal exactly; score within SCORE_RTOL
+(crosscheck_common.py) relative (floor 1), or both -inf/singular. Cases marked `unused` must leave
+some hooked module unvisited on the PyTorch side (the check really exercises reachability).
+Odd-numbered networks get randomised BatchNorm gamma/beta so that naswot must read every BN tensor
+from the file.
 
 Small networks keep it fast on 2 CI cores (~1 min): width 8, depth 5 (reductions at cells 1 and 3),
 batch 32 at 32x32 for CIFAR; batch 16 at 64x64 for ImageNet (64 -> 8 after the three stride-2
@@ -24,38 +25,24 @@ Exit 0 when all pass, 1 otherwise, 77 (CTest "skipped") when torch or numpy is m
 """
 from __future__ import annotations
 
-import argparse
 import csv
-import json
-import math
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
 
-DEBIAN_PYTHON = "/usr/bin/python3"
-
-try:
-    import numpy as np
-    import torch
-except ImportError as exc:
-    if (os.path.exists(DEBIAN_PYTHON) and not os.environ.get("NASWOT_CROSSCHECK_REEXEC")
-            and os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON)):
-        os.environ["NASWOT_CROSSCHECK_REEXEC"] = "1"
-        os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON] + sys.argv)
-    print(f"crosscheck_darts: skipped, cannot import torch/numpy with {sys.executable} ({exc})")
-    sys.exit(77)
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import crosscheck_common as cc  # noqa: E402
+
+cc.require_torch("crosscheck_darts")
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
 from darts_network import (OPS, NetworkCIFAR, NetworkImageNet, format_genotype, ops_used,  # noqa: E402
                            parse_compact)
 from inputs import CIFAR10_BIN, RECORD_BYTES, make_batch, write_npy  # noqa: E402
 from naswot_reference import COUNTINGS, naswot_kernels  # noqa: E402
-from safetensors_io import state_dict_to_numpy, write_safetensors  # noqa: E402
 
-SCORE_RTOL = 1e-6
 WEIGHT_SEED_BASE = 3000
 RANDOM_SEED = 301
 BN_PERTURB_SEED = 91
@@ -178,68 +165,25 @@ def imagenet_batch(batch):
     return rng.standard_normal((batch, 3, IMAGENET_SIZE, IMAGENET_SIZE), dtype=np.float32), "N(0,1) noise"
 
 
-def perturb_batchnorm(net, seed):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=g))
-                m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=g))
-
-
-def run_naswot(binary, space, genotype, npy, batch, weights, counting):
-    cmd = [binary, "score", "--space", space, "--genotype", genotype, "--width", str(WIDTH), "--depth", str(DEPTH),
-           "--data", f"npy:{npy}", "--batch", str(batch), "--weights", weights, "--counting", counting,
-           "--format", "jsonl", "--backend", "cpu"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or len(records) != 1:
-        return None, f"exit {proc.returncode}, {len(records)} records; stderr: {proc.stderr.strip()[-2000:]}"
-    return records[0], ""
-
-
-def as_float(score):
-    return -math.inf if score == "-inf" else float(score)
-
-
-def compare(ref_score, ref_units, rec):
-    why = []
-    if int(rec["n_units"]) != ref_units:
-        why.append(f"n_units {rec['n_units']} != pytorch {ref_units}")
-    got = as_float(rec["score"])
-    if math.isinf(ref_score):
-        if not (math.isinf(got) and got < 0 and rec.get("status") == "singular"):
-            why.append(f"pytorch -inf but naswot {rec['score']} status {rec.get('status')}")
-    elif not math.isfinite(got) or rec.get("status") != "ok":
-        why.append(f"naswot {rec['score']} status {rec.get('status')}, pytorch {ref_score!r}")
-    elif abs(got - ref_score) > SCORE_RTOL * max(1.0, abs(ref_score)):
-        why.append(f"score {got!r} vs pytorch {ref_score!r}: rel diff "
-                   f"{abs(got - ref_score) / max(1.0, abs(ref_score)):.3e} > {SCORE_RTOL:g}")
-    return why
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--naswot", required=True, help="path of the naswot binary")
-    ap.add_argument("--quick", action="store_true", help=f"the first {N_QUICK} named cases only")
-    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
-    ap.add_argument("--keep", metavar="DIR", help="write weights/inputs here and keep them")
-    args = ap.parse_args()
-    if not os.access(args.naswot, os.X_OK):
-        print(f"crosscheck_darts: naswot binary {args.naswot!r} is not executable\ncrosscheck_darts: 0 passed, 1 failed")
+def main() -> int:
+    args = cc.parse_args(__doc__, f"the first {N_QUICK} named cases only")
+    if not cc.naswot_usable("crosscheck_darts", args.naswot):
         return 1
-    torch.set_num_threads(args.threads)
-    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    cc.set_threads(args.threads)
     cases = NAMED[:N_QUICK] if args.quick else NAMED + nb301_cases(N_NB301) + random_cases(N_RANDOM, RANDOM_SEED)
-    passed, failed = 0, 0
+    tally = cc.Tally()
     covered = set().union(*(ops_used(c["genotype"]) for c in cases))
     if not args.quick and covered != set(OPS):
         print(f"FAIL the cases miss ops {sorted(set(OPS) - covered)}")
-        failed += 1
-    workdir = args.keep or tempfile.mkdtemp(prefix="naswot_crosscheck_darts_")
-    os.makedirs(workdir, exist_ok=True)
+        tally.add(False)
+    with cc.work_dir(args.keep, "naswot_crosscheck_darts_") as workdir:
+        worst = check_cases(args, cases, workdir, tally)
+    print(f"crosscheck_darts: {len(cases)} networks, worst relative score difference {worst:.2e}")
+    return tally.finish("crosscheck_darts")
 
+
+def check_cases(args, cases, workdir: str, tally: cc.Tally) -> float:
+    """Runs every case; returns the worst relative score difference seen."""
     inputs = {}
     for imagenet in (False, True):
         if imagenet:
@@ -256,12 +200,9 @@ def main():
           f"{'unvis':>5} {'t_py':>5} {'t_nw':>5}  result  case")
     for k, c in enumerate(cases):
         g, imagenet = c["genotype"], c["imagenet"]
-        torch.manual_seed(WEIGHT_SEED_BASE + k)
-        net = (NetworkImageNet if imagenet else NetworkCIFAR)(g, WIDTH, DEPTH)
-        if k % 2 == 1:
-            perturb_batchnorm(net, BN_PERTURB_SEED + k)
         weights = os.path.join(workdir, f"net{k:02d}.safetensors")
-        write_safetensors(weights, state_dict_to_numpy(net))
+        network = NetworkImageNet if imagenet else NetworkCIFAR
+        net = cc.export_network(lambda: network(g, WIDTH, DEPTH), k, WEIGHT_SEED_BASE, BN_PERTURB_SEED, weights)
         npy, x = inputs[imagenet]
         t0 = time.perf_counter()
         kernels = naswot_kernels(net, x, COUNTINGS)
@@ -274,38 +215,19 @@ def main():
                 why.append("case marked unused but every hooked module was visited (reachability not exercised)")
             if c["unused"] is False and kr.unvisited:
                 why.append(f"unexpected unvisited hooked modules {kr.unvisited}")
-            t0 = time.perf_counter()
-            rec, err = run_naswot(args.naswot, "darts_in" if imagenet else "darts", genotype, npy, x.shape[0],
-                                  weights, counting)
-            t_nw = time.perf_counter() - t0
-            rel = "-"
-            if rec is None:
-                why.append(f"naswot failed: {err}")
-                got = "-"
-            else:
-                why += compare(kr.score, kr.n_units, rec)
-                got = rec["score"]
-                gf = as_float(got)
-                if math.isfinite(gf) and math.isfinite(kr.score):
-                    r = abs(gf - kr.score) / max(1.0, abs(kr.score))
-                    worst = max(worst, r)
-                    rel = f"{r:.1e}"
-            ok = not why
-            passed += ok
-            failed += not ok
-            print(f"{k:>2} {'in' if imagenet else 'c10':<3} {counting:<9} {kr.n_units:>8} {kr.score!r:>20} "
-                  f"{str(got):>20} {rel:>9} {len(kr.unvisited):>5} {t_py:>5.1f} {t_nw:>5.1f}  "
-                  f"{'PASS' if ok else 'FAIL'}    {c['note']}")
-            for w in why:
-                print(f"     {genotype}: {w}")
+            run = cc.run_naswot(args.naswot, [
+                "--space", "darts_in" if imagenet else "darts", "--genotype", genotype, "--width", str(WIDTH),
+                "--depth", str(DEPTH), "--data", f"npy:{npy}", "--batch", str(x.shape[0]), "--weights", weights,
+                "--counting", counting])
+            verdict = cc.judge(run, kr.score, kr.n_units)
+            if verdict.rel is not None:
+                worst = max(worst, verdict.rel)
+            tally.record(why + verdict.why,
+                         f"{k:>2} {'in' if imagenet else 'c10':<3} {counting:<9} {kr.n_units:>8} {kr.score!r:>20} "
+                         f"{verdict.got:>20} {cc.format_rel(verdict.rel):>9} {len(kr.unvisited):>5} {t_py:>5.1f} "
+                         f"{run.seconds:>5.1f}", genotype, c["note"])
         sys.stdout.flush()
-    if not args.keep:
-        for name in os.listdir(workdir):
-            os.remove(os.path.join(workdir, name))
-        os.rmdir(workdir)
-    print(f"crosscheck_darts: {len(cases)} networks, worst relative score difference {worst:.2e}")
-    print(f"crosscheck_darts: {passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return worst
 
 
 if __name__ == "__main__":

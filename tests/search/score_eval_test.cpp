@@ -12,6 +12,7 @@
 #include <string>
 
 #include "formats/format_test_util.h"
+#include "search/eval_test_util.h"
 #include "search/rank_stats.h"
 
 namespace naswot::search {
@@ -28,14 +29,7 @@ BenchTable table_of(const std::vector<double>& acc) {
   return BenchTable::parse(text, "table.csv");
 }
 
-formats::ReadScore record(int64_t index, const std::string& arch, double score, int line) {
-  formats::ReadScore r;
-  r.record.index = index;
-  r.record.arch = arch;
-  r.record.score = score;
-  r.line = line;
-  return r;
-}
+constexpr auto record = &test::eval_record;
 
 TEST(ScoreEval, DropsFollowThePaperAndTauIsComputedOnWhatIsLeft) {
   const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
@@ -66,13 +60,13 @@ TEST(ScoreEval, DropsFollowThePaperAndTauIsComputedOnWhatIsLeft) {
   EXPECT_EQ(a, (std::vector<double>{15.01, 60, 70, 85, 75, 65}));
   EXPECT_EQ(r.tau, kendall_tau_b(s, a));
   EXPECT_EQ(r.rho, spearman_rho(s, a));
-  EXPECT_EQ(r.max_accuracy, 85);
+  EXPECT_EQ(r.max_target, 85);
   // Top 3 by score: 8 (75), 9 (65), 4 (70); by accuracy: 7 (85), 8 (75), 4 (70) -> 2 hits.
   ASSERT_EQ(r.top_k.size(), 1u);
   EXPECT_EQ(r.top_k[0].k, 3u);
   EXPECT_EQ(r.top_k[0].hits, 2u);
   EXPECT_DOUBLE_EQ(r.top_k[0].hit_rate, 2.0 / 3.0);
-  EXPECT_EQ(r.top_k[0].best_accuracy, 75);
+  EXPECT_EQ(r.top_k[0].best_target, 75);
   // min_acc and the split are options.
   o.min_acc = 0;
   EXPECT_EQ(evaluate_scores(records, t, o, "s.csv").dropped_acc, 0u);
@@ -89,7 +83,7 @@ TEST(ScoreEval, TopKIsCappedAndCountsOverlap) {
   ASSERT_EQ(r.top_k.size(), 3u);
   EXPECT_EQ(r.top_k[0].hits, 1u);  // the best score is the best network
   EXPECT_EQ(r.top_k[1].hits, 2u);  // {0, 2, 4} vs {0, 1, 2}
-  EXPECT_EQ(r.top_k[1].best_accuracy, 90);
+  EXPECT_EQ(r.top_k[1].best_target, 90);
   EXPECT_EQ(r.top_k[2].k, 6u);  // capped at n
   EXPECT_EQ(r.top_k[2].hits, 6u);
   EXPECT_DOUBLE_EQ(r.top_k[2].hit_rate, 1.0);

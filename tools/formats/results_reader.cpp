@@ -88,6 +88,7 @@ std::vector<ReadScore> read_score_file(const std::string& path) {
     if (kind == Kind::Unknown) {
       if (line.find_first_not_of(" \t") != std::string_view::npos && line[line.find_first_not_of(" \t")] == '{') {
         kind = Kind::Jsonl;
+        if (line.find("\"naswot_sweep\"") != std::string_view::npos) return;  // a sweep file's header line
       } else {
         const std::vector<std::string> header = split_csv_line(line, at);
         auto column = [&](const char* name) {

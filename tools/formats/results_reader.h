@@ -4,7 +4,8 @@
 //  * csv: the header must name index, arch and score (other columns, in any order, are ignored);
 //    index empty = none; score a number or -inf / inf / nan.
 //  * jsonl: one object per line with "score" (a number or the string "-inf" / "inf" / "nan") and
-//    "index" (integer or null) and/or "arch" (string).
+//    "index" (integer or null) and/or "arch" (string). A first line holding "naswot_sweep" is a
+//    `naswot sweep` file's header (sweep_file.h) and is skipped: a sweep file reads as its records.
 // Each record needs an index or an arch. Anything else is BadInput naming file:line and what was
 // expected; Io if the file cannot be read. Blank lines are skipped.
 #pragma once

@@ -1,7 +1,9 @@
-// naswot eval: how well a scores file (from `naswot score --format csv|jsonl`) ranks architectures
-// against a benchmark table's trained accuracies: Kendall tau-b and Spearman rho with the NASWOT
-// paper's protocol (drop accuracy <= 15, drop NaN / 0 scores, subsample 1,000 with a seed), and
-// top-k hit rates. The protocol and the definitions are in search/score_eval.h.
+// naswot eval: how well a scores file (from `naswot score --format csv|jsonl` or `naswot sweep`)
+// ranks architectures against a benchmark table's trained accuracies, or against any numeric column
+// of the table (--against: e.g. another implementation's `nwot` score in the NB301 table): Kendall
+// tau-b and Spearman rho with the NASWOT paper's protocol (drop accuracy <= 15, drop NaN / 0 scores,
+// subsample 1,000 with a seed), and top-k hit rates. The protocol and the definitions are in
+// search/score_eval.h; the table formats (NB201, DARTS genotype tables) in search/bench_table.h.
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -22,7 +24,8 @@ struct EvalArgs {
   std::string scores;
   std::string dataset;
   std::string table;
-  std::string split = "test";
+  std::string split;                 // empty: the table's (NB201 test, DARTS valid)
+  std::vector<std::string> against;  // empty: the accuracy
   size_t subsample = 1000;
   uint64_t seed = 1;
   double min_acc = 15.0;
@@ -61,35 +64,54 @@ const char* paper_tau(search::DatasetKind d) {
   return "?";
 }
 
+void print_result(const search::EvalResult& r, const search::EvalOptions& o, const std::string& target, bool paper) {
+  std::printf("\n%s\n", target.c_str());
+  std::printf("dropped %zu with accuracy <= %g%s%zu with a NaN or 0 score", r.dropped_acc, o.min_acc,
+              o.against.empty() ? " and " : ", ", r.dropped_score);
+  if (!o.against.empty()) std::printf(" and %zu with no %s value", r.dropped_target, o.against.c_str());
+  std::printf("; %zu left", r.left);
+  if (r.used.size() < r.left)
+    std::printf(", random subsample of %zu (seed %llu)", r.used.size(), static_cast<unsigned long long>(o.seed));
+  std::printf("\n");
+  std::printf("n              %zu\n", r.used.size());
+  std::printf("kendall tau-b  %.4f", r.tau);
+  if (paper) std::printf("   (paper, NB201 %s: %s)", formats::to_string(o.dataset), paper_tau(o.dataset));
+  std::printf("\nspearman rho   %.4f\n", r.rho);
+  const std::string what = o.against.empty() ? "accuracy" : o.against;
+  for (const search::TopK& t : r.top_k) {
+    std::printf("top-%zu by score: %zu in the top-%zu by %s (hit rate %.2f); best %s %.4g (best of all %.4g)\n", t.k,
+                t.hits, t.k, what.c_str(), t.hit_rate, what.c_str(), t.best_target, r.max_target);
+  }
+}
+
 void run_eval(const EvalArgs& a) {
+  const search::BenchTable table = search::load_bench_table(a.table);
+  const bool darts = table.kind() == search::TableKind::Darts;
   search::EvalOptions o;
-  NASWOT_EXPECT(!a.dataset.empty(), BadInput, "--dataset: expected cifar10, cifar100 or imagenet16");
-  o.dataset = formats::parse_dataset_kind(a.dataset);
-  o.split = search::parse_split(a.split);
+  // A DARTS table holds CIFAR-10 accuracy only, so --dataset may be left out there.
+  NASWOT_EXPECT(darts || !a.dataset.empty(), BadInput,
+                "--dataset: expected cifar10, cifar100 or imagenet16 (whose accuracy in " << table.source()
+                                                                                          << " to rank against)");
+  o.dataset = a.dataset.empty() ? search::DatasetKind::Cifar10 : formats::parse_dataset_kind(a.dataset);
+  o.split = a.split.empty() ? table.default_split() : search::parse_split(a.split);
+  table.require_accuracy(o.dataset, o.split);
   o.subsample = a.subsample;
   o.seed = a.seed;
   o.min_acc = a.min_acc;
   o.top_k = parse_top_k(a.top_k);
-  const search::BenchTable table = search::load_bench_table(a.table);
+  for (const std::string& column : a.against) table.column(column);  // every name checked before any work
   const std::vector<formats::ReadScore> records = formats::read_score_file(a.scores);
-  const search::EvalResult r = search::evaluate_scores(records, table, o, a.scores);
 
-  std::printf("naswot eval: %s (%zu records) vs %s, %s %s accuracy\n", a.scores.c_str(), r.records,
-              table.source().c_str(), formats::to_string(o.dataset), search::to_string(o.split));
-  std::printf("dropped %zu with accuracy <= %g and %zu with a NaN or 0 score; %zu left", r.dropped_acc, o.min_acc,
-              r.dropped_score, r.left);
-  if (r.used.size() < r.left)
-    std::printf(", random subsample of %zu (seed %llu)", r.used.size(), static_cast<unsigned long long>(o.seed));
-  std::printf("\n\n");
-  std::printf("n              %zu\n", r.used.size());
-  std::printf("kendall tau-b  %.4f", r.tau);
-  if (a.table.empty()) std::printf("   (paper, NB201 %s: %s)", formats::to_string(o.dataset), paper_tau(o.dataset));
-  std::printf("\nspearman rho   %.4f\n", r.rho);
-  for (const search::TopK& t : r.top_k) {
-    std::printf(
-        "top-%zu by score: %zu in the top-%zu by accuracy (hit rate %.2f); best accuracy %.2f (best of all "
-        "%.2f)\n",
-        t.k, t.hits, t.k, t.hit_rate, t.best_accuracy, r.max_accuracy);
+  const std::string accuracy = std::string(formats::to_string(o.dataset)) + " " + search::to_string(o.split) +
+                               " accuracy" + (darts ? " (" + std::string(search::kDartsAccuracyColumn) + ")" : "");
+  std::printf("naswot eval: %s (%zu records) vs %s\n", a.scores.c_str(), records.size(), table.source().c_str());
+  std::vector<std::string> targets = a.against;
+  if (targets.empty()) targets.emplace_back();
+  for (const std::string& column : targets) {
+    o.against = column;
+    const search::EvalResult r = search::evaluate_scores(records, table, o, a.scores);
+    print_result(r, o, column.empty() ? "against " + accuracy : "against column " + column,
+                 a.table.empty() && column.empty());
   }
 }
 
@@ -99,16 +121,26 @@ void add_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
   auto* cmd = app.add_subcommand(
       "eval",
-      "Rank correlation of scores with trained accuracy, as the NASWOT paper: join a scores file with the "
-      "table by index (or arch), drop accuracy <= --min-acc and NaN/0 scores, subsample --subsample with "
-      "--seed, print Kendall tau-b, Spearman rho, n and top-k hit rates. Top-k: the k best by score and the "
-      "k best by accuracy (ties by file order); hit rate = |both| / k; best accuracy = the highest accuracy "
-      "among the k best by score");
-  cmd->add_option("--scores", args->scores, "Scores file written by `naswot score --format csv|jsonl`")->required();
-  cmd->add_option("--dataset", args->dataset, "cifar10 | cifar100 | imagenet16: whose accuracy to rank against")
+      "Rank correlation of scores with trained accuracy (or with any numeric column of the table, --against), as "
+      "the NASWOT paper: join a scores file with the table by index (or arch; by genotype for a DARTS table), drop "
+      "accuracy <= --min-acc and NaN/0 scores, subsample --subsample with --seed, print Kendall tau-b, Spearman "
+      "rho, n and top-k hit rates. Top-k: the k best by score and the k best by accuracy (or the column; ties by "
+      "file order); hit rate = |both| / k; best accuracy = the highest accuracy among the k best by score");
+  cmd->add_option("--scores", args->scores,
+                  "Scores file written by `naswot score --format csv|jsonl` or `naswot sweep`")
       ->required();
-  cmd->add_option("--table", args->table, "Accuracy table CSV (default: the embedded NB201 table)");
-  cmd->add_option("--split", args->split, "test | valid accuracy")->capture_default_str();
+  cmd->add_option("--dataset", args->dataset,
+                  "cifar10 | cifar100 | imagenet16: whose accuracy to rank against (required for NB201 tables; "
+                  "a DARTS genotype table holds cifar10 only)");
+  cmd->add_option("--table", args->table,
+                  "Accuracy table CSV: NB201 (index, arch, {cifar10,cifar100,imagenet16}_{valid,test}) or a DARTS "
+                  "genotype table such as the NB301 CSV (normal, reduce, val_accuracy, proxies); default: the "
+                  "embedded NB201 table");
+  cmd->add_option("--split", args->split, "test | valid accuracy (default: test for NB201, valid for DARTS tables)");
+  cmd->add_option("--against", args->against,
+                  "Rank against these numeric columns of the table instead of the accuracy (comma-separated, e.g. "
+                  "val_accuracy,nwot); --min-acc still applies to the accuracy")
+      ->delimiter(',');
   cmd->add_option("--subsample", args->subsample, "Rank a random subset of this many (0: all)")->capture_default_str();
   cmd->add_option("--seed", args->seed, "Seed of the subsample")->capture_default_str();
   cmd->add_option("--min-acc", args->min_acc, "Drop architectures with accuracy <= this (percent)")

@@ -8,8 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "cells/darts.h"
 #include "runtime/error.h"
 #include "runtime/params.h"
+#include "search/darts_space.h"
+#include "search/genotype_table.h"
 #include "search/scorer.h"
 #include "search/space.h"
 #include "tools/formats/arch_file.h"
@@ -41,7 +44,11 @@ std::vector<search::ArchEntry> collect_archs(const ScoreArgs& a, const search::S
   for (const std::string& s : a.archs) out.push_back(space.from_string(s));
   for (const std::string& s : a.genotypes) out.push_back(space.from_string(s));
   for (int64_t i : a.indices) out.push_back(space.from_index(i));
-  if (!a.arch_file.empty()) {
+  if (!a.arch_file.empty() && search::is_darts_space(space.name()) && search::file_is_genotype_table(a.arch_file)) {
+    // A DARTS genotype table (the NB301 CSV): its rows, in order (search/genotype_table.h).
+    for (const search::GenotypeTableRow& row : search::read_genotype_table(a.arch_file).rows)
+      out.push_back(space.from_string(cells::to_string(row.genotype)));
+  } else if (!a.arch_file.empty()) {
     for (const formats::ArchLine& line : formats::read_arch_lines(a.arch_file)) {
       try {
         out.push_back(space.from_token(line.arch));
@@ -134,7 +141,9 @@ void add_score_command(CLI::App& app) {
   cmd->add_option("--genotype", args->genotypes,
                   "darts spaces: genotype(s): Genotype(normal=[...], ...), NDS JSON or op~input lists");
   cmd->add_option("--index", args->indices, "Benchmark index(es) (NB201: 0..15624; darts: entry of --nds-json)");
-  cmd->add_option("--arch-file", args->arch_file, "File with one architecture string or index per line ('#' comments)");
+  cmd->add_option("--arch-file", args->arch_file,
+                  "File with one architecture string or index per line ('#' comments); darts spaces also take a "
+                  "genotype table CSV (normal and reduce columns, e.g. the NB301 table)");
   cmd->add_option("--weights", args->weights, "safetensors file with the reference state_dict names");
   cmd->add_option("--export-weights", args->export_weights, "Write the weights used to this safetensors file");
   cmd->add_option("--format", args->format, "table | csv | jsonl")

@@ -1,6 +1,11 @@
 // naswot search: NASWOT search (Algorithm 1), REA or AREA on a benchmark table, printed as a
 // table like the NASWOT paper's Table 2 (mean +- std over runs of the chosen architectures' val /
-// test accuracies on CIFAR-10, CIFAR-100 and ImageNet16-120), optionally one JSON line per run.
+// test accuracies on CIFAR-10, CIFAR-100 and ImageNet16-120, or those the table holds: a DARTS
+// genotype table has CIFAR-10 validation only), optionally one JSON line per run.
+//
+// With a DARTS genotype table (--space darts --table nb301.csv), the searched architectures are the
+// table's rows: the table is the space's genotype source unless --nds-json names another list, all
+// of whose genotypes the table must hold. REA/AREA mutate within the table (search/darts_mutation.h).
 //
 // Defaults are sized so that `naswot search` with no option finishes in about a minute on two
 // CPU cores at batch 128 (about 0.3 s per architecture there): naswot 10 samples x 10 runs
@@ -21,6 +26,7 @@
 #include "runtime/error.h"
 #include "runtime/params.h"
 #include "search/bench_table.h"
+#include "search/darts_space.h"
 #include "search/evolution.h"
 #include "search/naswot_search.h"
 #include "search/progress.h"
@@ -117,18 +123,21 @@ std::string cell(const search::MeanStd& m) {
   return buf;
 }
 
-void print_header(const std::string& first, const std::string& time) {
+// One column per accuracy the table holds.
+void print_header(const search::BenchTable& table, const std::string& first, const std::string& time) {
   std::printf("%-30s %12s", first.c_str(), time.c_str());
-  for (const char* c :
-       {"cifar10 val", "cifar10 test", "cifar100 val", "cifar100 test", "imgnet16 val", "imgnet16 test"})
-    std::printf("  %13s", c);
+  for (const auto& [d, split] : table.accuracy_columns()) {
+    const std::string dataset = d == search::DatasetKind::ImageNet16 ? "imgnet16" : formats::to_string(d);
+    std::printf("  %13s", (dataset + (split == search::Split::Valid ? " val" : " test")).c_str());
+  }
   std::printf("\n");
 }
 
-void print_row(const std::string& method, const std::string& time, const search::AccuracySummary& s) {
+void print_row(const search::BenchTable& table, const std::string& method, const std::string& time,
+               const search::AccuracySummary& s) {
   std::printf("%-30s %12s", method.c_str(), time.c_str());
-  for (size_t d = 0; d < 3; ++d)
-    for (size_t split = 0; split < 2; ++split) std::printf("  %13s", cell(s[d][split]).c_str());
+  for (const auto& [d, split] : table.accuracy_columns())
+    std::printf("  %13s", cell(s[static_cast<size_t>(d)][static_cast<size_t>(split)]).c_str());
   std::printf("\n");
 }
 
@@ -138,15 +147,13 @@ std::string seconds_cell(double s) {
   return buf;
 }
 
-nlohmann::ordered_json arch_json(const search::BenchRow& row) {
+// The accuracies the table holds, as "<dataset>_<split>" keys.
+nlohmann::ordered_json arch_json(const search::BenchTable& table, const search::BenchRow& row) {
   nlohmann::ordered_json j;
   j["index"] = row.index;
   j["arch"] = row.arch;
-  for (search::DatasetKind d : search::kBenchDatasets) {
-    const std::string name = formats::to_string(d);
-    j[name + "_valid"] = row.accuracy(d, search::Split::Valid);
-    j[name + "_test"] = row.accuracy(d, search::Split::Test);
-  }
+  for (const auto& [d, split] : table.accuracy_columns())
+    j[std::string(formats::to_string(d)) + "_" + search::to_string(split)] = row.accuracy(d, split);
   return j;
 }
 
@@ -192,10 +199,10 @@ void run_naswot(const SearchArgs& a, const search::BenchTable& table, search::Da
       j["chosen"] = nullptr;
     } else {
       chosen.push_back(search::accuracies_of(*rows[run.chosen]));
-      j["chosen"] = arch_json(*rows[run.chosen]);
+      j["chosen"] = arch_json(table, *rows[run.chosen]);
       j["chosen"]["score"] = score_json(run.scores[run.chosen]);
     }
-    j["random"] = arch_json(*rows[run.random_pick]);
+    j["random"] = arch_json(table, *rows[run.random_pick]);
     write_jsonl(jsonl, j);
   }
 
@@ -204,12 +211,12 @@ void run_naswot(const SearchArgs& a, const search::BenchTable& table, search::Da
               s.data.batch.source.c_str(), s.data.batch.shape.n, s.data.batch.shape.h, s.data.batch.shape.w,
               a.run.counting.c_str(), s.backend->name().c_str());
   std::printf("accuracies: %s; mean+-std over runs (std with ddof 0)\n\n", table.source().c_str());
-  print_header("Method", "Search time");
+  print_header(table, "Method", "Search time");
   const search::MeanStd t = search::mean_std(times);
   const std::string n = "(N=" + std::to_string(a.samples) + ")";
-  print_row("NASWOT " + n, seconds_cell(t.mean), search::summarize(chosen));
-  print_row("Optimal in sample " + n, "-", search::summarize(optimal));
-  print_row("Random (one of the sample)", "-", search::summarize(random));
+  print_row(table, "NASWOT " + n, seconds_cell(t.mean), search::summarize(chosen));
+  print_row(table, "Optimal in sample " + n, "-", search::summarize(optimal));
+  print_row(table, "Random (one of the sample)", "-", search::summarize(random));
   std::printf(
       "\nSearch time: mean scoring time of one run's N architectures (as if run alone). Wall %.1f s: %zu "
       "distinct architectures scored (%.3f s each), %zu draws served from the cache.\n",
@@ -233,11 +240,16 @@ void run_evolution(const SearchArgs& a, const search::BenchTable& table, search:
     make_scoring(a, dataset, s);
     space = s.data.space.get();
   } else {
-    plain_space = search::make_space(a.run.space, {});
+    // REA builds no network: the space only names and indexes architectures.
+    search::SpaceOptions options(a.run.image_size > 0 ? a.run.image_size : 32);
+    options.width = a.run.width;
+    options.depth = a.run.depth;
+    options.source = a.run.nds_json;
+    plain_space = search::make_space(a.run.space, options);
     space = plain_space.get();
   }
   check_table(a, table, *space);
-  const search::MutationFn mutate = search::mutation_for(*space);
+  const search::MutationFn mutate = search::mutation_for(*space, &table);
   size_t queries = 0;
   const search::OracleFn oracle = [&](const search::ArchEntry& e) {
     ++queries;
@@ -261,7 +273,7 @@ void run_evolution(const SearchArgs& a, const search::BenchTable& table, search:
     j["run"] = r;
     j["queries"] = run.history.size();
     if (assisted) j["scoring_seconds"] = scoring;
-    j["best"] = arch_json(row);
+    j["best"] = arch_json(table, row);
     j["best"]["query"] = run.best;
     write_jsonl(jsonl, j);
   }
@@ -277,9 +289,9 @@ void run_evolution(const SearchArgs& a, const search::BenchTable& table, search:
     std::printf("scores on %s (%dx%dx%d, counting %s, backend %s)\n", s.data.batch.source.c_str(), s.data.batch.shape.n,
                 s.data.batch.shape.h, s.data.batch.shape.w, a.run.counting.c_str(), s.backend->name().c_str());
   std::printf("\n");
-  print_header("Method", assisted ? "Scoring time" : "Queries");
+  print_header(table, "Method", assisted ? "Scoring time" : "Queries");
   const std::string label = (assisted ? "AREA" : "REA") + std::string(" (B=") + std::to_string(o.budget) + ")";
-  print_row(label, assisted ? seconds_cell(search::mean_std(score_times).mean) : std::to_string(o.budget),
+  print_row(table, label, assisted ? seconds_cell(search::mean_std(score_times).mean) : std::to_string(o.budget),
             search::summarize(best));
   std::printf("\nAnswer: the queried architecture with the best %s validation accuracy. Wall %.2f s, %zu queries%s.\n",
               formats::to_string(dataset), wall, queries,
@@ -293,6 +305,11 @@ void run_search(const SearchArgs& a) {
   NASWOT_EXPECT(a.runs >= 0, BadInput, "--runs " << a.runs << ": expected at least 1 run");
   const int runs = a.runs > 0 ? a.runs : default_runs(a.algo);
   const search::BenchTable table = search::load_bench_table(a.table);
+  // The oracle (rea, area) and every printed column need the table to hold this dataset.
+  table.require_accuracy(dataset, search::Split::Valid);
+  SearchArgs args = a;
+  if (table.kind() == search::TableKind::Darts && search::is_darts_space(args.run.space) && args.run.nds_json.empty())
+    args.run.nds_json = a.table;
 
   std::ofstream file;
   if (!a.output.empty()) {
@@ -301,9 +318,9 @@ void run_search(const SearchArgs& a) {
   }
   std::ostream* jsonl = a.output.empty() ? nullptr : &file;
   if (a.algo == "naswot")
-    run_naswot(a, table, dataset, runs, jsonl);
+    run_naswot(args, table, dataset, runs, jsonl);
   else
-    run_evolution(a, table, dataset, runs, jsonl);
+    run_evolution(args, table, dataset, runs, jsonl);
 }
 
 }  // namespace
@@ -335,8 +352,9 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--area-samples", args->area_samples, "area: random archs scored to pick the initial population")
       ->capture_default_str();
   cmd->add_option("--table", args->table,
-                  "Accuracy table CSV with index, arch and {cifar10,cifar100,imagenet16}_{valid,test} "
-                  "(default: the embedded NB201 table)");
+                  "Accuracy table CSV: NB201 (index, arch, {cifar10,cifar100,imagenet16}_{valid,test}) or, with "
+                  "--space darts, a DARTS genotype table such as the NB301 CSV (normal, reduce, val_accuracy), whose "
+                  "rows are then the searched architectures (default: the embedded NB201 table)");
   cmd->add_option("--output", args->output, "Also write one JSON object per run to this file (JSON lines)");
   cmd->callback([args] { run_search(*args); });
 }
