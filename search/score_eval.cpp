@@ -114,6 +114,10 @@ EvalResult evaluate_scores(const std::vector<formats::ReadScore>& records, const
     NASWOT_EXPECT(requested >= 1, BadInput, "--top-k " << requested << ": expected k >= 1");
     TopK t;
     t.k = std::min(requested, result.used.size());
+    // A k above n is clipped to n; several such k would print the same line: keep the first.
+    if (!result.top_k.empty() && std::any_of(result.top_k.begin(), result.top_k.end(),
+                                             [&](const TopK& seen) { return seen.k == t.k; }))
+      continue;
     std::vector<char> in_top_target(result.used.size(), 0);
     for (size_t i = 0; i < t.k; ++i) in_top_target[by_target[i]] = 1;
     t.best_target = result.used[by_score[0]].target;

@@ -87,6 +87,12 @@ TEST(ScoreEval, TopKIsCappedAndCountsOverlap) {
   EXPECT_EQ(r.top_k[2].k, 6u);  // capped at n
   EXPECT_EQ(r.top_k[2].hits, 6u);
   EXPECT_DOUBLE_EQ(r.top_k[2].hit_rate, 1.0);
+  // Two k above n clip to the same k = n: one entry, not a repeated line.
+  o.top_k = {3, 10, 100};
+  const EvalResult clipped = evaluate_scores(records, t, o, "s.csv");
+  ASSERT_EQ(clipped.top_k.size(), 2u);
+  EXPECT_EQ(clipped.top_k[0].k, 3u);
+  EXPECT_EQ(clipped.top_k[1].k, 6u);
 }
 
 TEST(ScoreEval, SubsampleIsASeededSubsetInFileOrder) {
