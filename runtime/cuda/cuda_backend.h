@@ -3,9 +3,10 @@
 //  * compute_k: one architecture on lane 0 (one stream, one arena): parameters staged through
 //    pinned memory, cuDNN convolutions (plans cached per shape), fused BN + node sum + sign-bit
 //    kernels, XOR/popcount K on the device; K (int64 n x n) copied back. Synchronous.
-//  * score_many: architectures in groups of lanes() (each lane: own stream, cuDNN handle, arena,
-//    host thread), their K matrices written into one device batch, then one batched cuSOLVER
-//    Cholesky for the group; a matrix Cholesky rejects (or with equal rows) falls back to
+//  * score_many: lanes() lanes (each: own stream, cuDNN handle, arena, host thread) pull the
+//    architectures from a shared counter with no barrier between them, each writing its K into
+//    its own slot of one device batch; then one batched cuSOLVER Cholesky for the whole call (in
+//    chunks of at most 1,024); a matrix Cholesky rejects (or with equal rows) falls back to
 //    cpu::logabsdet on the host, so results follow the CPU's rules (LU, -inf Singular).
 // The device is the current CUDA device when the backend is created; its compute capability is
 // checked against the architectures this build was compiled for (clear error, no late failure).

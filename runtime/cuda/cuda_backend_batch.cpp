@@ -1,12 +1,16 @@
 // CudaBackend::score_many: several architectures in flight (see cuda_backend.h).
-// Per group of L = lanes() architectures:
-//   1. lane j (own host thread when threaded) stages parameters, enqueues the whole network and
-//      the K accumulation into slot j of the device K batch, copies K to its pinned host buffer
-//      and records lane_done[j];
-//   2. the solver stream waits for every lane_done[j], runs one batched Cholesky over the group
-//      and copies info/logdet back; one synchronize of the solver stream covers all of it;
+// Per chunk of up to kMaxChunk architectures (one chunk for the CLI's default group of 256):
+//   1. the L = lanes() lanes pull architectures from a shared counter (one host thread per lane
+//      when threaded; round-robin from the calling thread otherwise). Lane::enqueue waits for the
+//      lane's previous architecture, stages parameters and enqueues the network and the K
+//      accumulation into the architecture's own slot of the device K batch. No lane waits for
+//      another: there is no barrier between architectures, only at the end of the chunk;
+//   2. the solver stream waits for every lane, runs one batched Cholesky over the whole chunk and
+//      copies info, logdet and every K back to pinned memory; one synchronize covers all of it;
 //   3. on the host each result follows the CPU's rules (combine_logdet).
-// Lanes keep their arenas between groups; buffers only grow (counted in workspace_growths).
+// Lanes keep their arenas between calls; buffers only grow (counted in workspace_growths).
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -54,6 +58,10 @@ void CudaBackend::Impl::ensure_batched(int n, int matrices) {
     logdet_scratch = DeviceBuffer<unsigned char>(scratch, "batched Cholesky scratch");
     grew = true;
   }
+  if (k_batch_host.size() < k_count) {
+    k_batch_host = PinnedBuffer<int64_t>(k_count, "K batch (pinned)");
+    grew = true;
+  }
   if (info.size() < static_cast<size_t>(matrices)) {
     info = DeviceBuffer<int>(static_cast<size_t>(matrices), "Cholesky info");
     logdet = DeviceBuffer<double>(static_cast<size_t>(matrices), "log-det results");
@@ -80,44 +88,53 @@ std::vector<cpu::LogDet> CudaBackend::score_many(const std::vector<const Plan*>&
   const int n = plans[0]->batch();
   const int lanes = m->wanted_lanes;
   m->grow_lanes(lanes);
-  m->ensure_batched(n, lanes);
   const size_t kk = static_cast<size_t>(n) * static_cast<size_t>(n);
+  const size_t chunk_max = std::min(plans.size(), Impl::kMaxChunk);
+  m->ensure_batched(n, static_cast<int>(std::max(chunk_max, static_cast<size_t>(lanes))));
 
-  for (size_t g0 = 0; g0 < plans.size(); g0 += static_cast<size_t>(lanes)) {
-    const int count = static_cast<int>(std::min(plans.size() - g0, static_cast<size_t>(lanes)));
-    std::vector<std::exception_ptr> errors(static_cast<size_t>(count));
-    auto work = [&](int j) {
-      try {
-        NASWOT_CHECK_CUDA(cudaSetDevice(m->device));  // a new host thread starts on device 0
-        Lane& lane = *m->lanes[static_cast<size_t>(j)];
-        lane.enqueue(*plans[g0 + static_cast<size_t>(j)], *params[g0 + static_cast<size_t>(j)], counting,
-                     m->batch.data(), m->convs, m->k_batch.data() + static_cast<size_t>(j) * kk, true);
-        NASWOT_CHECK_CUDA(cudaEventRecord(m->lane_done[static_cast<size_t>(j)].get(), lane.stream()));
-      } catch (...) {
-        errors[static_cast<size_t>(j)] = std::current_exception();
-      }
+  for (size_t c0 = 0; c0 < plans.size(); c0 += chunk_max) {
+    const size_t count = std::min(plans.size() - c0, chunk_max);
+    auto enqueue = [&](Lane& lane, size_t i) {  // i: position in the chunk
+      lane.enqueue(*plans[c0 + i], *params[c0 + i], counting, m->batch.data(), m->convs, m->k_batch.data() + i * kk,
+                   /*copy_k_to_host=*/false);
     };
-    if (m->threaded && count > 1) {
+    if (m->threaded && lanes > 1 && count > 1) {
+      std::atomic<size_t> next{0};
+      std::vector<std::exception_ptr> errors(static_cast<size_t>(lanes));
+      auto work = [&](int j) {
+        try {
+          NASWOT_CHECK_CUDA(cudaSetDevice(m->device));  // a new host thread starts on device 0
+          Lane& lane = *m->lanes[static_cast<size_t>(j)];
+          for (size_t i = next++; i < count; i = next++) enqueue(lane, i);
+        } catch (...) {
+          errors[static_cast<size_t>(j)] = std::current_exception();
+          next = count;  // the other lanes stop after their current architecture
+        }
+      };
       std::vector<std::thread> threads;
-      threads.reserve(static_cast<size_t>(count));
-      for (int j = 0; j < count; ++j) threads.emplace_back(work, j);
+      const int used = static_cast<int>(std::min(static_cast<size_t>(lanes), count));
+      threads.reserve(static_cast<size_t>(used));
+      for (int j = 0; j < used; ++j) threads.emplace_back(work, j);
       for (std::thread& t : threads) t.join();
+      for (const std::exception_ptr& e : errors)
+        if (e) std::rethrow_exception(e);
     } else {
-      for (int j = 0; j < count; ++j) work(j);
+      for (size_t i = 0; i < count; ++i) enqueue(*m->lanes[i % static_cast<size_t>(lanes)], i);
     }
-    for (const std::exception_ptr& e : errors)
-      if (e) std::rethrow_exception(e);
 
     cudaStream_t s = m->solver_stream.get();
-    for (int j = 0; j < count; ++j)
-      NASWOT_CHECK_CUDA(cudaStreamWaitEvent(s, m->lane_done[static_cast<size_t>(j)].get(), 0));
+    for (int j = 0; j < lanes; ++j) {
+      cudaEvent_t done = m->lane_done[static_cast<size_t>(j)].get();
+      NASWOT_CHECK_CUDA(cudaEventRecord(done, m->lanes[static_cast<size_t>(j)]->stream()));
+      NASWOT_CHECK_CUDA(cudaStreamWaitEvent(s, done, 0));
+    }
     bool on_device = !m->host_logdet;
     if (on_device) {
       try {
-        cuda::logabsdet_batched(m->k_batch.data(), n, count, m->logdet_scratch.data(), m->info.data(),
-                                m->logdet.data(), m->solver.get(), s);
-        copy_to_host(m->info_host.data(), m->info.data(), static_cast<size_t>(count) * sizeof(int), s);
-        copy_to_host(m->logdet_host.data(), m->logdet.data(), static_cast<size_t>(count) * sizeof(double), s);
+        cuda::logabsdet_batched(m->k_batch.data(), n, static_cast<int>(count), m->logdet_scratch.data(),
+                                m->info.data(), m->logdet.data(), m->solver.get(), s);
+        copy_to_host(m->info_host.data(), m->info.data(), count * sizeof(int), s);
+        copy_to_host(m->logdet_host.data(), m->logdet.data(), count * sizeof(double), s);
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::Cusolver) throw;
         // A cuSOLVER refusal (not a device fault): score on the host from now on, say so once.
@@ -127,17 +144,18 @@ std::vector<cpu::LogDet> CudaBackend::score_many(const std::vector<const Plan*>&
         on_device = false;
       }
     }
-    synchronize(s);  // also waits for every lane of the group (the stream waited on their events)
+    copy_to_host(m->k_batch_host.data(), m->k_batch.data(), count * kk * sizeof(int64_t), s);
+    synchronize(s);  // also waits for every lane (the stream waited on their events)
     if (!on_device) {
-      for (int j = 0; j < count; ++j) {
+      for (size_t j = 0; j < count; ++j) {
         m->info_host.data()[j] = 1;  // "not factored": combine_logdet takes the CPU path
         m->logdet_host.data()[j] = std::nan("");
       }
     }
 
-    for (int j = 0; j < count; ++j) {
-      const size_t i = g0 + static_cast<size_t>(j);
-      const int64_t* k_host = m->lanes[static_cast<size_t>(j)]->k_host_pinned();
+    for (size_t j = 0; j < count; ++j) {
+      const size_t i = c0 + j;
+      const int64_t* k_host = m->k_batch_host.data() + j * kk;
       results[i] = combine_logdet(k_host, n, m->info_host.data()[j], m->logdet_host.data()[j]);
       if (ks != nullptr) {
         (*ks)[i].reset(n);

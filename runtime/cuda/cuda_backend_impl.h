@@ -26,11 +26,15 @@ struct CudaBackend::Impl {
   int wanted_lanes = kDefaultLanes;
   bool threaded = true;
 
-  // score_many's batched log-det: one stream and cuSOLVER handle, buffers for lanes matrices.
+  // score_many's batched log-det: one stream and cuSOLVER handle, buffers for a chunk's matrices.
   Stream solver_stream;
   CusolverHandle solver;
   std::vector<Event> lane_done;
+  // At most this many architectures share one batched log-det (bounds the K batch: 1,024 x
+  // 128 x 128 int64 = 128 MiB on the device and as much pinned on the host).
+  static constexpr size_t kMaxChunk = 1024;
   DeviceBuffer<int64_t> k_batch;
+  PinnedBuffer<int64_t> k_batch_host;
   DeviceBuffer<unsigned char> logdet_scratch;
   DeviceBuffer<int> info;
   DeviceBuffer<double> logdet;
