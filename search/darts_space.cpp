@@ -128,13 +128,21 @@ class DartsSpace final : public Space {
 
 bool is_darts_space(const std::string& name) { return name == "darts" || name == "darts_in" || name == "nds"; }
 
+bool darts_space_is_imagenet(const std::string& name, const std::string& source) {
+  if (name == "darts_in") return true;
+  return name == "nds" && std::filesystem::path(source).filename().string().find("_in") != std::string::npos;
+}
+
+int default_image_size(const std::string& space, const std::string& source) {
+  return darts_space_is_imagenet(space, source) ? 224 : 32;
+}
+
 std::unique_ptr<Space> make_darts_space(const std::string& name, const SpaceOptions& options) {
-  if (name == "darts") return std::make_unique<DartsSpace>(name, false, options);
-  if (name == "darts_in") return std::make_unique<DartsSpace>(name, true, options);
+  if (name == "darts" || name == "darts_in")
+    return std::make_unique<DartsSpace>(name, darts_space_is_imagenet(name, options.source), options);
   if (name == "nds") {
     NASWOT_EXPECT(!options.source.empty(), BadInput, "--space nds needs an NDS JSON file (--nds-json FILE)");
-    const std::string file = std::filesystem::path(options.source).filename().string();
-    return std::make_unique<DartsSpace>(name, file.find("_in") != std::string::npos, options);
+    return std::make_unique<DartsSpace>(name, darts_space_is_imagenet(name, options.source), options);
   }
   throw_error(ErrorKind::BadInput, "--space '" + name + "': expected darts, darts_in or nds");
 }

@@ -18,6 +18,12 @@
 namespace naswot::search {
 
 bool is_darts_space(const std::string& name);  // darts, darts_in, nds
+// Whether `name` (with its source file, for nds) builds NetworkImageNet: darts_in, or nds over a
+// file whose name contains "_in".
+bool darts_space_is_imagenet(const std::string& name, const std::string& source);
+// The input size a space is scored at when the data does not fix it: 224 for the ImageNet
+// networks (the reference scored the NDS `_in` spaces on 224x224 imagenette2 batches), else 32.
+int default_image_size(const std::string& space, const std::string& source);
 std::unique_ptr<Space> make_darts_space(const std::string& name, const SpaceOptions& options);
 
 }  // namespace naswot::search

@@ -136,9 +136,14 @@ TEST_F(DartsCli, NdsJsonIndicesAuxNoteAndImageNet) {
   ASSERT_EQ(s.exit_code, 0) << s.output;
   EXPECT_EQ(records(s.output).at(0)["index"], 2);
 
-  // nds: NetworkImageNet when the file name contains "_in" (the reference's rule), at 32x32 here.
+  // nds: NetworkImageNet when the file name contains "_in" (the reference's rule). The synthetic
+  // batch is then 224x224 unless --image-size says otherwise (32x32 below, to compare with CIFAR).
   const std::string in_file = write("DARTS_in.json", json);
-  const CliRun in = run_cli(std::string(kScore) + " --space nds --nds-json " + quote(in_file) + " --index 0");
+  const CliRun in224 = run_cli(std::string(kScore) + " --space nds --nds-json " + quote(in_file) + " --index 0");
+  ASSERT_EQ(in224.exit_code, 0) << in224.output;
+  EXPECT_EQ(records(in224.output).at(0)["n_units"], plan_units(kGenotype, 4, 3, true, 224));
+  const CliRun in =
+      run_cli(std::string(kScore) + " --space nds --nds-json " + quote(in_file) + " --index 0 --image-size 32");
   ASSERT_EQ(in.exit_code, 0) << in.output;
   EXPECT_EQ(records(in.output).at(0)["n_units"], plan_units(kGenotype, 4, 3, true, 32));
   const CliRun cifar = run_cli(std::string(kScore) + " --space nds --nds-json " + quote(file) + " --index 0");

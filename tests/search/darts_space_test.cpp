@@ -12,6 +12,7 @@
 #include "cells/darts.h"
 #include "runtime/error.h"
 #include "runtime/plan.h"
+#include "search/darts_space.h"
 #include "search/space.h"
 
 namespace naswot::search {
@@ -73,6 +74,18 @@ TEST(DartsSpace, GenotypeListGivesIndices) {
   for (const rt::Op& op : bare->build(bare->from_string(kA)).ops) imagenet_stem |= op.name == "stem1.1";
   EXPECT_TRUE(imagenet_stem);
   fs::remove(file);
+}
+
+// The synthetic batch follows the network when --image-size is absent: the ImageNet networks are
+// scored at 224 (the reference's imagenette2 batches), everything else at 32.
+TEST(DartsSpace, DefaultImageSizeFollowsTheNetwork) {
+  EXPECT_EQ(default_image_size("darts_in", ""), 224);
+  EXPECT_EQ(default_image_size("nds", "/data/nds/DARTS_in.json"), 224);
+  EXPECT_EQ(default_image_size("nds", "/data/nds_in/DARTS.json"), 32) << "the file name decides, not the folder";
+  EXPECT_EQ(default_image_size("darts", ""), 32);
+  EXPECT_EQ(default_image_size("nb201", ""), 32);
+  EXPECT_TRUE(darts_space_is_imagenet("darts_in", ""));
+  EXPECT_FALSE(darts_space_is_imagenet("darts", "x_in.json"));
 }
 
 TEST(DartsSpace, BadSourcesNameFileAndLine) {

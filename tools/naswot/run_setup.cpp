@@ -2,6 +2,7 @@
 #include "tools/naswot/run_setup.h"
 
 #include "runtime/error.h"
+#include "search/darts_space.h"
 
 namespace naswot::cli {
 
@@ -35,7 +36,10 @@ void add_run_options(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--backend", o.backend, "cpu | cuda | auto (cuda when a device is visible)")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
       ->capture_default_str();
-  cmd->add_option("--image-size", o.image_size, "32 (CIFAR) or 16 (ImageNet16-120); default: from the data");
+  cmd->add_option("--image-size", o.image_size,
+                  "32 (CIFAR) or 16 (ImageNet16-120) for nb201; any size the network fits for the darts spaces; "
+                  "default: from the data, else 224 for the ImageNet networks (darts_in, nds over an *_in file) "
+                  "and 32 otherwise");
   cmd->add_option("--norm", o.norm, "Normalisation of uint8 images: cifar10 | cifar100 | imagenet16")
       ->check(CLI::IsMember({"cifar10", "cifar100", "imagenet16"}));
   cmd->add_option("--precision", o.precision,
@@ -52,7 +56,10 @@ RunData load_run_data(const RunOptions& o) {
   NASWOT_EXPECT(o.batch >= 2, BadInput, "--batch " << o.batch << ": need at least 2 images for a kernel matrix");
   d.spec = formats::parse_data_spec(o.data);
   d.norm = norm_for(o, d.spec);
-  d.batch = formats::load_batch(d.spec, o.batch, o.seed, d.norm, o.image_size > 0 ? o.image_size : 32);
+  // The synthetic batch follows the network (224 for the ImageNet networks); CIFAR files are 32x32
+  // and npy files carry their own size.
+  const int fallback = d.spec.kind == "synthetic" ? search::default_image_size(o.space, o.nds_json) : 32;
+  d.batch = formats::load_batch(d.spec, o.batch, o.seed, d.norm, o.image_size > 0 ? o.image_size : fallback);
   NASWOT_EXPECT(o.image_size == 0 || d.batch.shape.h == o.image_size, BadInput,
                 "--image-size " << o.image_size << " but " << d.batch.source << " holds " << d.batch.shape.h << "x"
                                 << d.batch.shape.w << " images");
