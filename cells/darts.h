@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runtime/graph.h"
@@ -107,9 +108,21 @@ std::string to_string(const DartsArch& arch);          // genotype, then " width
 // NDS JSON (nds_data/<Space>.json, §4.1): a list of items, or a dict whose `top` and `mid` lists
 // are concatenated, top first. Items must be DARTS-like (`net.genotype`); AnyNet items (ResNet,
 // ResNeXt, Vanilla) are rejected naming their path. `path` is the item's JSON path for messages.
+//
+// Besides the network, each item keeps what an accuracy table needs (search/bench_table.h): the
+// last value of `test_ep_top1` (the per-epoch top-1 test error, percent; the reference's accuracy
+// is 100 minus it) and the item-level fields of kNdsNumericFields. Everything else (per-epoch
+// curves, optim settings) is dropped while parsing. A missing, empty or malformed `test_ep_top1`
+// or field is not an error here (the file is still a list of networks); the problem is kept as a
+// message "FILE: PATH.KEY: what" for a table to throw.
+inline constexpr const char* kNdsNumericFields[] = {"params", "flops", "iter_time"};
 struct NdsItem {
   DartsArch arch;
-  std::string path;  // "top[3]", "mid[0]" or "[12]"
+  std::string path;               // "top[3]", "mid[0]" or "[12]"
+  double final_test_top1 = 0;     // test_ep_top1[-1], in [0, 100]
+  std::string test_top1_problem;  // empty when final_test_top1 is valid
+  std::vector<std::pair<std::string, double>> numbers;          // kNdsNumericFields present as numbers
+  std::vector<std::pair<std::string, std::string>> bad_fields;  // present but not numbers: key, message
 };
 std::vector<NdsItem> read_nds_json(const std::string& file);
 std::vector<NdsItem> parse_nds_json(std::string_view text, const std::string& source);

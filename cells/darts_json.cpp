@@ -17,8 +17,17 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::array<const char*, 11> kKeptKeys = {
-    "top", "mid", "net", "genotype", "normal", "normal_concat", "reduce", "reduce_concat", "width", "depth", "aux"};
+constexpr std::array<const char*, 12> kKeptKeys = {"top",    "mid",           "net",   "genotype",
+                                                   "normal", "normal_concat", "reduce", "reduce_concat",
+                                                   "width",  "depth",         "aux",    "test_ep_top1"};
+
+bool kept_key(const std::string& key) {
+  for (const char* k : kKeptKeys)
+    if (key == k) return true;
+  for (const char* k : kNdsNumericFields)
+    if (key == k) return true;
+  return false;
+}
 
 [[noreturn]] void fail(const std::string& source, const std::string& path, const std::string& what) {
   throw_error(ErrorKind::BadInput, source + ": " + (path.empty() ? std::string("(top level)") : path) + ": " + what);
@@ -37,10 +46,7 @@ std::string kind_of(const Json& j) {
 Json parse_filtered(std::string_view text, const std::string& source) {
   const Json::parser_callback_t keep = [](int, Json::parse_event_t event, Json& parsed) {
     if (event != Json::parse_event_t::key) return true;
-    const std::string& key = parsed.get_ref<const std::string&>();
-    for (const char* k : kKeptKeys)
-      if (key == k) return true;
-    return false;  // drops the key and its value
+    return kept_key(parsed.get_ref<const std::string&>());  // false drops the key and its value
   };
   try {
     return Json::parse(text.begin(), text.end(), keep);
@@ -135,6 +141,33 @@ DartsArch item_from(const Json& item, const std::string& source, const std::stri
   return a;
 }
 
+// What an accuracy table needs from an item (darts.h, NdsItem); problems are kept, not thrown.
+void add_table_fields(const Json& item, const std::string& source, NdsItem& out) {
+  const std::string at = source + ": " + join(out.path, "test_ep_top1") + ": ";
+  const auto curve = item.find("test_ep_top1");
+  if (curve == item.end()) {
+    out.test_top1_problem = at + "missing; expected the per-epoch top-1 test error (percent)";
+  } else if (!curve->is_array() || curve->empty()) {
+    out.test_top1_problem = at + "expected a non-empty list of per-epoch top-1 test errors (percent), found " +
+                            (curve->is_array() ? std::string("an empty list") : kind_of(*curve));
+  } else if (const Json& last = curve->back();
+             !last.is_number() || !(last.get<double>() >= 0.0 && last.get<double>() <= 100.0)) {
+    out.test_top1_problem = source + ": " + join(out.path, "test_ep_top1") + "[" + std::to_string(curve->size() - 1) +
+                            "]: expected a top-1 error in percent, a number in [0, 100], found " +
+                            (last.is_number() ? std::to_string(last.get<double>()) : kind_of(last));
+  } else {
+    out.final_test_top1 = last.get<double>();
+  }
+  for (const char* key : kNdsNumericFields) {
+    const auto it = item.find(key);
+    if (it == item.end()) continue;
+    if (it->is_number())
+      out.numbers.emplace_back(key, it->get<double>());
+    else
+      out.bad_fields.emplace_back(key, source + ": " + join(out.path, key) + ": expected a number, found " + kind_of(*it));
+  }
+}
+
 }  // namespace
 
 bool looks_like_json(std::string_view text) {
@@ -161,7 +194,11 @@ std::vector<NdsItem> parse_nds_json(std::string_view text, const std::string& so
     if (!list.is_array()) fail(source, prefix, "expected a list of NDS items, found " + kind_of(list));
     for (size_t i = 0; i < list.size(); ++i) {
       const std::string path = prefix + "[" + std::to_string(i) + "]";
-      out.push_back({item_from(list[i], source, path), path});
+      NdsItem item;
+      item.arch = item_from(list[i], source, path);
+      item.path = path;
+      add_table_fields(list[i], source, item);
+      out.push_back(std::move(item));
     }
   };
   if (j.is_array()) {

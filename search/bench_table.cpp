@@ -101,10 +101,21 @@ double parse_accuracy(const std::string& field, const std::string& at, size_t co
 }  // namespace
 
 BenchTable BenchTable::parse(std::string_view text, const std::string& source) {
+  if (cells::looks_like_json(text)) return parse_nds(text, source);
   return looks_like_genotype_table(text) ? parse_darts(text, source) : parse_nb201(text, source);
 }
 
 void BenchTable::add_row(BenchRow row, const std::string& at) {
+  if (m_kind == TableKind::Nds) {
+    const size_t position = m_rows.size();
+    m_by_index.emplace(row.index, position);
+    const auto [it, added] = m_by_arch.emplace(key_of(row.arch), position);
+    if (!added) it->second = kAmbiguous;
+    const auto [git, gadded] = m_by_genotype.emplace(cells::to_string(cells::parse_darts_arch(row.arch).genotype), position);
+    if (!gadded) git->second = kAmbiguous;
+    m_rows.push_back(std::move(row));
+    return;
+  }
   const auto [index_it, new_index] = m_by_index.emplace(row.index, m_rows.size());
   NASWOT_EXPECT(new_index, BadInput,
                 at << ": index " << row.index << " repeats line " << m_rows[index_it->second].line
@@ -212,6 +223,50 @@ BenchTable BenchTable::parse_darts(std::string_view text, const std::string& sou
   return t;
 }
 
+BenchTable BenchTable::parse_nds(std::string_view text, const std::string& source) {
+  NASWOT_EXPECT(!darts_space_is_imagenet("nds", source), BadInput,
+                source << ": an NDS ImageNet space ('_in' in the name): its accuracies are ImageNet top-1, which a "
+                          "table here cannot hold (datasets: cifar10, cifar100, imagenet16); use it with --nds-json "
+                          "for scores only");
+  const std::vector<cells::NdsItem> items = cells::parse_nds_json(text, source);
+  BenchTable t;
+  t.m_source = source;
+  t.m_kind = TableKind::Nds;
+  t.m_accuracies = {{DatasetKind::Cifar10, Split::Test}};
+  t.m_column_names = {kNdsAccuracyColumn, "width", "depth"};
+  for (const char* field : cells::kNdsNumericFields)
+    if (std::any_of(items.begin(), items.end(), [&](const cells::NdsItem& item) {
+          const auto has = [&](const auto& kv) { return kv.first == field; };
+          return std::any_of(item.numbers.begin(), item.numbers.end(), has) ||
+                 std::any_of(item.bad_fields.begin(), item.bad_fields.end(), has);
+        }))
+      t.m_column_names.emplace_back(field);
+  t.m_column_errors.assign(t.m_column_names.size(), "");
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const cells::NdsItem& item : items) {
+    NASWOT_EXPECT(item.test_top1_problem.empty(), BadInput, item.test_top1_problem);
+    BenchRow row;
+    row.index = static_cast<int64_t>(t.m_rows.size());
+    row.arch = cells::to_string(item.arch);
+    row.valid = {nan, nan, nan};
+    row.test = {nan, nan, nan};
+    const double accuracy = 100.0 - item.final_test_top1;
+    row.test[static_cast<size_t>(DatasetKind::Cifar10)] = accuracy;
+    row.values.assign(t.m_column_names.size(), nan);
+    row.values[0] = accuracy;
+    row.values[1] = item.arch.width;
+    row.values[2] = item.arch.depth;
+    for (size_t c = 3; c < t.m_column_names.size(); ++c) {
+      for (const auto& [key, value] : item.numbers)
+        if (key == t.m_column_names[c]) row.values[c] = value;
+      for (const auto& [key, message] : item.bad_fields)
+        if (key == t.m_column_names[c] && t.m_column_errors[c].empty()) t.m_column_errors[c] = message;
+    }
+    t.add_row(std::move(row), source + ": " + item.path);
+  }
+  return t;
+}
+
 BenchTable BenchTable::from_file(const std::string& path) {
   const std::vector<uint8_t> bytes = formats::read_file_bytes(path);
   return parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
@@ -226,18 +281,29 @@ bool BenchTable::has_accuracy(DatasetKind dataset, Split split) const {
   return std::find(m_accuracies.begin(), m_accuracies.end(), std::make_pair(dataset, split)) != m_accuracies.end();
 }
 
+std::string BenchTable::accuracy_origin() const {
+  switch (m_kind) {
+    case TableKind::Darts:
+      return kDartsAccuracyColumn;
+    case TableKind::Nds:
+      return "100 - test_ep_top1[-1]";
+    case TableKind::Nb201:
+      break;
+  }
+  return "";
+}
+
 void BenchTable::require_accuracy(DatasetKind dataset, Split split) const {
   if (has_accuracy(dataset, split)) return;
   std::string held;
   for (const auto& [d, s] : m_accuracies)
     held += (held.empty() ? "" : ", ") + std::string(formats::to_string(d)) + " " + to_string(s);
-  throw_error(
-      ErrorKind::BadInput,
-      m_source + " has no " + formats::to_string(dataset) + " " + to_string(split) + " accuracy" +
-          (m_kind == TableKind::Darts ? std::string(": a DARTS genotype table holds CIFAR-10 validation accuracy (") +
-                                            kDartsAccuracyColumn + ") only"
-                                      : "") +
-          "; expected one of: " + held);
+  const char* what = m_kind == TableKind::Darts ? ": a DARTS genotype table holds CIFAR-10 validation accuracy ("
+                     : m_kind == TableKind::Nds ? ": an NDS table holds CIFAR-10 test accuracy ("
+                                                : nullptr;
+  throw_error(ErrorKind::BadInput, m_source + " has no " + formats::to_string(dataset) + " " + to_string(split) +
+                                       " accuracy" + (what ? what + accuracy_origin() + ") only" : "") +
+                                       "; expected one of: " + held);
 }
 
 size_t BenchTable::column(const std::string& name) const {
@@ -255,7 +321,19 @@ size_t BenchTable::column(const std::string& name) const {
 
 std::string BenchTable::key_of(const std::string& arch) const {
   if (m_kind == TableKind::Nb201) return arch;
-  return cells::to_string(cells::parse_darts_arch(arch).genotype);
+  cells::DartsArch a = cells::parse_darts_arch(arch);
+  if (m_kind == TableKind::Darts) return cells::to_string(a.genotype);
+  a.aux = false;
+  return cells::to_string(a);
+}
+
+bool BenchTable::same_arch(const BenchRow& row, const std::string& arch) const {
+  if (m_kind == TableKind::Nb201) return arch == row.arch;
+  if (m_kind == TableKind::Darts) return key_of(arch) == row.arch;
+  const cells::DartsArch a = cells::parse_darts_arch(arch);
+  if (a.width == 0 && a.depth == 0)  // no size given: the genotype alone
+    return cells::to_string(a.genotype) == cells::to_string(cells::parse_darts_arch(row.arch).genotype);
+  return key_of(arch) == key_of(row.arch);
 }
 
 const BenchRow* BenchTable::find_index(int64_t index) const {
@@ -264,14 +342,26 @@ const BenchRow* BenchTable::find_index(int64_t index) const {
 }
 
 const BenchRow* BenchTable::find_arch(const std::string& arch) const {
-  const auto it = m_by_arch.find(key_of(arch));
-  return it == m_by_arch.end() ? nullptr : &m_rows[it->second];
+  const std::string key = key_of(arch);
+  const cells::DartsArch parsed = m_kind == TableKind::Nds ? cells::parse_darts_arch(arch) : cells::DartsArch{};
+  const bool sized = parsed.width > 0 || parsed.depth > 0;
+  // NDS without a size: the key is the genotype alone, matched against the rows' genotypes.
+  const auto& map = m_kind == TableKind::Nds && !sized ? m_by_genotype : m_by_arch;
+  const auto it = map.find(key);
+  if (it == map.end()) return nullptr;
+  NASWOT_EXPECT(it->second != kAmbiguous, BadInput,
+                (sized ? "arch " : "genotype ")
+                    << key << " is several rows of " << m_source
+                    << (sized ? "; expected an index to tell them apart"
+                              : " (at different widths/depths); expected it with its ' width=W depth=D' suffix, or "
+                                "an index"));
+  return &m_rows[it->second];
 }
 
 const BenchRow& BenchTable::by_index(int64_t index) const {
   const BenchRow* row = find_index(index);
   NASWOT_EXPECT(row, BadInput,
-                (m_kind == TableKind::Darts ? "row " : "index ")
+                (m_kind != TableKind::Nb201 ? "row " : "index ")
                     << index << " is not in " << m_source << " (" << m_rows.size() << " rows)");
   return *row;
 }
@@ -282,22 +372,37 @@ const BenchRow& BenchTable::by_arch(const std::string& arch) const {
   return *row;
 }
 
+const BenchRow* BenchTable::find_entry(const ArchEntry& entry) const {
+  if (m_kind == TableKind::Nds && entry.index >= 0) {
+    const BenchRow* row = find_index(entry.index);
+    if (row && (entry.arch.empty() || same_arch(*row, entry.arch))) return row;
+  }
+  return entry.arch.empty() ? find_index(entry.index) : find_arch(entry.arch);
+}
+
 const BenchRow& BenchTable::lookup(const ArchEntry& entry) const {
+  if (m_kind == TableKind::Nds) {
+    const BenchRow* row = find_entry(entry);
+    NASWOT_EXPECT(row, BadInput,
+                  (entry.arch.empty() ? "row " + std::to_string(entry.index) : "arch " + entry.arch)
+                      << " is not in " << m_source << " (" << m_rows.size() << " rows)");
+    return *row;
+  }
   if (m_kind == TableKind::Darts) return entry.arch.empty() ? by_index(entry.index) : by_arch(entry.arch);
   return entry.index >= 0 ? by_index(entry.index) : by_arch(entry.arch);
 }
 
 void BenchTable::check_against(const Space& space) const {
-  if (m_kind == TableKind::Darts) {
-    NASWOT_EXPECT(
-        is_darts_space(space.name()), BadInput,
-        m_source << " is a DARTS genotype table; expected --space darts (or darts_in, nds), not " << space.name());
+  if (m_kind != TableKind::Nb201) {
+    const char* what = m_kind == TableKind::Darts ? "a DARTS genotype table" : "an NDS table";
+    NASWOT_EXPECT(is_darts_space(space.name()), BadInput,
+                  m_source << " is " << what << "; expected --space darts (or darts_in, nds), not " << space.name());
     NASWOT_EXPECT(space.size() > 0, BadInput,
                   "--space " << space.name() << " has no indexed genotypes; give it this table (--nds-json " << m_source
                              << ") or a genotype list whose genotypes the table holds");
     for (int64_t i = 0; i < space.size(); ++i) {
       const ArchEntry entry = space.from_index(i);
-      NASWOT_EXPECT(find_arch(entry.arch), BadInput,
+      NASWOT_EXPECT(find_entry(entry), BadInput,
                     space.name() << " entry " << i << " (" << entry.arch << ") is not in " << m_source
                                  << "; expected every genotype of the searched list to have a row");
     }

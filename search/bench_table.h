@@ -18,6 +18,22 @@
 // genotype: any notation of cells/darts.h finds its row, and a width=/depth= suffix is ignored
 // (the table describes genotypes; the network size is the scorer's setting).
 //
+// NDS (TableKind::Nds): an NDS JSON file (nds_data/<Space>.json, read by cells::read_nds_json: a
+// list of items, or `top` then `mid`), told apart by its first character ('[' or '{'). Row r is
+// the file's r-th item in that order, the nds/darts space's index r over the same file. Accuracy:
+// CIFAR-10 test, 100 - test_ep_top1[-1] (§4.1: the reference's only accuracy), so any other dataset
+// or split is a BadInput. An item without test_ep_top1, with an empty list or a last value outside
+// [0, 100] is a BadInput naming file and JSON path ("DARTS.json: top[3].test_ep_top1: ..."): the
+// reference would fail on it too (it indexes [-1]), so nothing is skipped. `_in` files (ImageNet
+// accuracies) are rejected: no dataset kind here holds ImageNet. A row's arch is the item's
+// canonical string, with its ` width=W depth=D` (and ` aux=true`) suffix. Architectures are
+// matched by genotype and network size, ignoring aux: a string with a width=/depth= suffix finds
+// the row of that genotype at that size; a string without one finds the row of that genotype when
+// only one row has it (BadInput when several do, asking for the suffix or an index). Items may
+// repeat; a repeated key is ambiguous in the same way. Numeric columns: test_accuracy, width,
+// depth, and each of cells::kNdsNumericFields (params, flops, iter_time) that some item has (NaN
+// where an item lacks it; an item holding a non-number there is an error only when asked for).
+//
 // Both: every column but the architecture's own (arch; normal, reduce) is also a numeric column,
 // by header name (column(), BenchRow::values): the accuracies, the proxies of another
 // implementation (`nwot`), params. An empty field is NaN; a column holding a field that is not a
@@ -50,18 +66,20 @@ const char* to_string(Split split);
 inline constexpr std::array<DatasetKind, 3> kBenchDatasets = {DatasetKind::Cifar10, DatasetKind::Cifar100,
                                                               DatasetKind::ImageNet16};
 
-enum class TableKind { Nb201, Darts };
+enum class TableKind { Nb201, Darts, Nds };
 
 // The DARTS table's accuracy column.
 inline constexpr const char* kDartsAccuracyColumn = "val_accuracy";
+// The NDS table's accuracy column (100 - test_ep_top1[-1]).
+inline constexpr const char* kNdsAccuracyColumn = "test_accuracy";
 
 struct BenchRow {
-  int64_t index = -1;             // NB201: the benchmark index; DARTS: the row position
-  std::string arch;               // NB201: the arch string; DARTS: the canonical genotype
+  int64_t index = -1;             // NB201: the benchmark index; DARTS, NDS: the row position
+  std::string arch;               // NB201: the arch string; DARTS: the canonical genotype; NDS: the item's
   std::array<double, 3> valid{};  // by DatasetKind: cifar10, cifar100, imagenet16 (percent); NaN if absent
   std::array<double, 3> test{};
   std::vector<double> values;  // the numeric columns (BenchTable::column), NaN for an empty field
-  int line = 0;                // line in the source, for messages
+  int line = 0;                // line in the source, for messages (NDS: 0)
   double accuracy(DatasetKind dataset, Split split) const {
     const auto d = static_cast<size_t>(dataset);
     return split == Split::Valid ? valid[d] : test[d];
@@ -86,13 +104,18 @@ class BenchTable {
   const std::vector<BenchRow>& rows() const { return m_rows; }
 
   // The accuracies the table holds, in print order: NB201 all six (cifar10 valid, cifar10 test,
-  // cifar100 valid, ...); DARTS cifar10 valid only.
+  // cifar100 valid, ...); DARTS cifar10 valid only; NDS cifar10 test only.
   const std::vector<std::pair<DatasetKind, Split>>& accuracy_columns() const { return m_accuracies; }
   bool has_accuracy(DatasetKind dataset, Split split) const;
   // BadInput naming the table, the accuracy asked for and the ones it holds, when it lacks it.
   void require_accuracy(DatasetKind dataset, Split split) const;
   // The split `naswot eval` ranks against by default: NB201 test, DARTS valid (the only one).
   Split default_split() const { return m_kind == TableKind::Darts ? Split::Valid : Split::Test; }
+  // The split REA/AREA query as their training oracle: validation where the table has it (NB201,
+  // DARTS), else the table's only accuracy (NDS test).
+  Split oracle_split() const { return m_kind == TableKind::Nds ? Split::Test : Split::Valid; }
+  // Where the accuracy comes from, for messages: "" (NB201), "val_accuracy", "100 - test_ep_top1[-1]".
+  std::string accuracy_origin() const;
 
   // The numeric columns by header name, in header order; column(name) is the position of one in
   // BenchRow::values. BadInput naming the table and listing its columns when `name` is absent,
@@ -101,10 +124,13 @@ class BenchTable {
   size_t column(const std::string& name) const;
 
   // The lookup key of an architecture string: NB201 the string itself; DARTS the canonical
-  // genotype of any notation (BadInput if it is not a DARTS genotype).
+  // genotype of any notation; NDS the canonical genotype with its width=/depth= suffix, if any, and
+  // no aux (BadInput if it is not a DARTS genotype).
   std::string key_of(const std::string& arch) const;
+  // Whether `arch` names this row, by the matching rules above.
+  bool same_arch(const BenchRow& row, const std::string& arch) const;
 
-  // nullptr when absent.
+  // nullptr when absent; find_arch throws BadInput when an NDS string matches several rows.
   const BenchRow* find_index(int64_t index) const;
   const BenchRow* find_arch(const std::string& arch) const;
   // BadInput naming the index or arch and the table when absent.
@@ -112,19 +138,24 @@ class BenchTable {
   const BenchRow& by_arch(const std::string& arch) const;
   // NB201: by index when the entry has one (>= 0), else by arch string. DARTS: by genotype when
   // the entry has an arch (an index may be a position in another list), else by row position.
+  // NDS: the row at the entry's index when the entry's arch (if any) names it, else by arch.
   const BenchRow& lookup(const ArchEntry& entry) const;
 
   // The table describes `space`. NB201: every row's arch string is the space's canonical string
   // of its index (a table for another space or another index order is caught here). DARTS: the
   // space is a darts one with indexed entries, and every entry's genotype has a row (so a search
-  // over the space's entries can query each). BadInput naming source:line or the entry otherwise.
+  // over the space's entries can query each); NDS the same, through lookup(). BadInput naming
+  // source:line or the entry otherwise.
   void check_against(const Space& space) const;
 
  private:
   static BenchTable parse_nb201(std::string_view text, const std::string& source);
   static BenchTable parse_darts(std::string_view text, const std::string& source);
-  // Indexes m_rows[last] by index and key; BadInput naming `at` on a repeat.
+  static BenchTable parse_nds(std::string_view text, const std::string& source);
+  // Indexes m_rows[last] by index and key; BadInput naming `at` on a repeat (NDS: a repeated key
+  // becomes ambiguous instead).
   void add_row(BenchRow row, const std::string& at);
+  const BenchRow* find_entry(const ArchEntry& entry) const;  // lookup() without the throw
 
   std::string m_source;
   TableKind m_kind = TableKind::Nb201;
@@ -133,7 +164,9 @@ class BenchTable {
   std::vector<std::string> m_column_errors;  // per numeric column: why it is not numeric ("" if it is)
   std::vector<BenchRow> m_rows;
   std::unordered_map<int64_t, size_t> m_by_index;
-  std::unordered_map<std::string, size_t> m_by_arch;
+  std::unordered_map<std::string, size_t> m_by_arch;      // kAmbiguous: several NDS rows
+  std::unordered_map<std::string, size_t> m_by_genotype;  // NDS: genotype alone, kAmbiguous likewise
+  static constexpr size_t kAmbiguous = static_cast<size_t>(-1);
 };
 
 // --table: empty selects (a copy of) the embedded NB201 table, anything else is a file path.

@@ -5,7 +5,7 @@
 #include <limits>
 #include <memory>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "runtime/error.h"
 
@@ -50,10 +50,21 @@ int cell_distance(const cells::DartsCell& a, const cells::DartsCell& b) {
 }
 
 struct Pool {
-  std::vector<cells::DartsGenotype> genotypes;
-  std::vector<std::string> keys;  // cells::to_string of each
-  std::unordered_set<std::string> key_set;
+  std::vector<cells::DartsArch> archs;
+  std::vector<std::string> keys;  // cells::to_string of each genotype
+  std::unordered_map<std::string, size_t> first;  // key -> its first position
 };
+
+// The parent with the pool entry's genotype, and its size when the entry has one.
+ArchEntry child_of(const Space& space, cells::DartsArch parent, const cells::DartsArch& entry) {
+  parent.genotype = entry.genotype;
+  if (entry.width > 0) {
+    parent.width = entry.width;
+    parent.depth = entry.depth;
+    parent.aux = entry.aux;
+  }
+  return space.from_string(cells::to_string(parent));
+}
 
 }  // namespace
 
@@ -69,30 +80,34 @@ int darts_distance(const cells::DartsGenotype& a, const cells::DartsGenotype& b)
 }
 
 MutationFn darts_mutation(const Space& space, std::vector<cells::DartsGenotype> genotypes) {
+  std::vector<cells::DartsArch> pool;
+  for (cells::DartsGenotype& g : genotypes) pool.push_back({std::move(g), 0, 0, false});
+  return darts_table_mutation(space, std::move(pool));
+}
+
+MutationFn darts_table_mutation(const Space& space, std::vector<cells::DartsArch> archs) {
   auto pool = std::make_shared<Pool>();
-  for (cells::DartsGenotype& g : genotypes) {
-    pool->keys.push_back(cells::to_string(g));
-    pool->key_set.insert(pool->keys.back());
-    pool->genotypes.push_back(std::move(g));
+  for (cells::DartsArch& a : archs) {
+    pool->keys.push_back(cells::to_string(a.genotype));
+    pool->first.emplace(pool->keys.back(), pool->archs.size());
+    pool->archs.push_back(std::move(a));
   }
   return [&space, pool = std::shared_ptr<const Pool>(pool)](const ArchEntry& parent, Rng& rng) {
-    cells::DartsArch arch = cells::parse_darts_arch(parent.arch);
+    const cells::DartsArch arch = cells::parse_darts_arch(parent.arch);
     const std::vector<cells::DartsGenotype> neighbours = darts_neighbours(arch.genotype);
-    std::vector<size_t> in_table;
-    for (size_t i = 0; i < neighbours.size(); ++i)
-      if (pool->key_set.count(cells::to_string(neighbours[i]))) in_table.push_back(i);
-    if (!in_table.empty()) {
-      arch.genotype = neighbours[in_table[static_cast<size_t>(rng.below(in_table.size()))]];
-      return space.from_string(cells::to_string(arch));
-    }
+    std::vector<size_t> in_table;  // pool positions of the neighbours the table holds
+    for (const cells::DartsGenotype& n : neighbours)
+      if (const auto it = pool->first.find(cells::to_string(n)); it != pool->first.end()) in_table.push_back(it->second);
+    if (!in_table.empty())
+      return child_of(space, arch, pool->archs[in_table[static_cast<size_t>(rng.below(in_table.size()))]]);
     // No neighbour can be queried: project a random one onto the table.
     const cells::DartsGenotype& mutant = neighbours[static_cast<size_t>(rng.below(neighbours.size()))];
     const std::string parent_key = cells::to_string(arch.genotype);
     int best = std::numeric_limits<int>::max();
     std::vector<size_t> nearest;
-    for (size_t p = 0; p < pool->genotypes.size(); ++p) {
+    for (size_t p = 0; p < pool->archs.size(); ++p) {
       if (pool->keys[p] == parent_key) continue;
-      const int d = darts_distance(mutant, pool->genotypes[p]);
+      const int d = darts_distance(mutant, pool->archs[p].genotype);
       if (d < best) nearest.clear();
       if (d <= best) {
         best = d;
@@ -102,8 +117,7 @@ MutationFn darts_mutation(const Space& space, std::vector<cells::DartsGenotype> 
     NASWOT_EXPECT(
         !nearest.empty(), BadInput,
         "DARTS mutation: the table holds no genotype other than the parent " << parent_key << "; nothing to mutate to");
-    arch.genotype = pool->genotypes[nearest[static_cast<size_t>(rng.below(nearest.size()))]];
-    return space.from_string(cells::to_string(arch));
+    return child_of(space, arch, pool->archs[nearest[static_cast<size_t>(rng.below(nearest.size()))]]);
   };
 }
 

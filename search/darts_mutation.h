@@ -45,5 +45,9 @@ int darts_distance(const cells::DartsGenotype& a, const cells::DartsGenotype& b)
 // space.from_string and keeps the parent's width/depth suffix. BadInput when the pool has no
 // genotype other than the parent's. Keeps a reference to `space`.
 MutationFn darts_mutation(const Space& space, std::vector<cells::DartsGenotype> pool);
+// The same over a table's architectures: a pool entry with a width (an NDS item, trained at its
+// own size) gives the child its width, depth and aux, so that the child is that row; one without
+// (an NB301 row) keeps the parent's. A genotype held at several sizes counts once, at its first.
+MutationFn darts_table_mutation(const Space& space, std::vector<cells::DartsArch> pool);
 
 }  // namespace naswot::search

@@ -106,11 +106,12 @@ MutationFn mutation_for(const Space& space, const BenchTable* table) {
   if (space.name() == "nb201") return nb201_mutation(space);
   if (is_darts_space(space.name())) {
     NASWOT_EXPECT(
-        table && table->kind() == TableKind::Darts, BadInput,
-        "REA/AREA on " << space.name() << " mutate within a DARTS genotype table (the oracle); give --table with one");
-    std::vector<cells::DartsGenotype> pool;
-    for (const BenchRow& row : table->rows()) pool.push_back(cells::parse_darts_arch(row.arch).genotype);
-    return darts_mutation(space, std::move(pool));
+        table && table->kind() != TableKind::Nb201, BadInput,
+        "REA/AREA on " << space.name()
+                       << " mutate within a DARTS genotype table or NDS file (the oracle); give --table with one");
+    std::vector<cells::DartsArch> pool;  // NDS rows carry their width/depth, NB301 rows none
+    for (const BenchRow& row : table->rows()) pool.push_back(cells::parse_darts_arch(row.arch));
+    return darts_table_mutation(space, std::move(pool));
   }
   throw_error(ErrorKind::Unsupported,
               "space " + space.name() + " has no mutation for REA/AREA; expected nb201 or darts");

@@ -26,6 +26,7 @@ std::vector<size_t> descending(const std::vector<EvalPair>& pairs, double EvalPa
 const BenchRow* find_row(const BenchTable& table, const formats::ScoreRecord& record, const std::string& at) {
   const bool darts = table.kind() == TableKind::Darts;
   const bool by_index = darts ? record.arch.empty() : record.index >= 0;
+  const char* const row_word = table.kind() == TableKind::Nb201 ? "index " : "row ";
   const BenchRow* row = nullptr;
   try {
     row = by_index ? table.find_index(record.index) : table.find_arch(record.arch);
@@ -33,12 +34,18 @@ const BenchRow* find_row(const BenchTable& table, const formats::ScoreRecord& re
     throw_error(e.kind(), at + ": " + e.what());
   }
   const std::string what =
-      by_index ? (darts ? "row " : "index ") + std::to_string(record.index) : "arch " + record.arch;
+      by_index ? row_word + std::to_string(record.index) : "arch " + record.arch;
   NASWOT_EXPECT(row, BadInput,
                 at << ": " << what << " is not in " << table.source() << "; expected a score file of the table's "
                    << (darts ? "genotypes" : "space"));
-  NASWOT_EXPECT(darts || record.arch.empty() || record.arch == row->arch, BadInput,
-                at << ": index " << row->index << " is " << record.arch << " here but " << row->arch << " in "
+  bool same = false;
+  try {
+    same = darts || record.arch.empty() || table.same_arch(*row, record.arch);
+  } catch (const Error& e) {  // an arch that is not a DARTS genotype
+    throw_error(e.kind(), at + ": " + e.what());
+  }
+  NASWOT_EXPECT(same, BadInput,
+                at << ": " << row_word << row->index << " is " << record.arch << " here but " << row->arch << " in "
                    << table.source() << "; expected the table's index order");
   return row;
 }
@@ -59,7 +66,7 @@ EvalResult evaluate_scores(const std::vector<formats::ReadScore>& records, const
     const BenchRow* row = find_row(table, r.record, at);
     const auto [it, first] = seen.emplace(row->index, r.line);
     NASWOT_EXPECT(first, BadInput,
-                  at << ": " << (table.kind() == TableKind::Darts ? "genotype of row " : "index ") << row->index
+                  at << ": " << (table.kind() == TableKind::Nb201 ? "index " : "row ") << row->index
                      << " was already scored on line " << it->second << "; expected each architecture once");
     const double accuracy = row->accuracy(options.dataset, options.split);
     if (accuracy <= options.min_acc) {

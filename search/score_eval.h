@@ -3,7 +3,9 @@
 //   1. Join each score record with the benchmark table (BenchTable::lookup). NB201: by index when
 //      the record has one (and then its arch, if given, must be the table's), else by arch. DARTS
 //      table: by genotype (any notation; the index of a record that has an arch may be a position
-//      in another genotype list and is not used), else by row position.
+//      in another genotype list and is not used), else by row position. NDS table: as NB201 (the
+//      row position is the nds space's index over the same file), the arch compared by genotype
+//      and, when it has a width=/depth= suffix, size (BenchTable::same_arch).
 //   2. Drop architectures whose accuracy (dataset, split) is <= min_acc (paper: 15; these are the
 //      networks that did not train).
 //   3. Drop scores that are NaN or exactly 0 (as the paper). -inf (a singular K) stays and ranks

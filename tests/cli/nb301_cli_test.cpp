@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/cli_util.h"
+#include "cli/table_cli_fixture.h"
 #include "search/bench_table.h"
 #include "search/nb301_test_table.h"
 #include "search/rank_stats.h"
@@ -22,40 +23,27 @@
 namespace naswot::cli {
 namespace {
 
-namespace fs = std::filesystem;
-
 const char* const kFast = " --width 4 --depth 3 --batch 8 --image-size 16 --backend cpu";
 
-class Nb301Cli : public ::testing::Test {
+struct Nb301File {
+  static constexpr const char* kStem = "naswot_nb301_cli_test_";
+  static constexpr const char* kName = "nb301.csv";
+  static std::string text() { return test::nb301_test_csv(); }
+};
+
+class Nb301Cli : public TableCliTest<Nb301File> {
  protected:
-  static void SetUpTestSuite() {
-    s_dir = make_suite_dir("naswot_nb301_cli_test_");
-    s_table = (s_dir / "nb301.csv").string();
-    std::ofstream(s_table) << test::nb301_test_csv();
-  }
-  static void TearDownTestSuite() { remove_dir(s_dir); }
-  static std::string path(const std::string& name) { return (s_dir / name).string(); }
-  static const search::BenchTable& table() {
-    static const search::BenchTable t = search::load_bench_table(s_table);
-    return t;
-  }
   // An arch record of a search's JSON line: a row of the table, with the table's accuracy and no
   // column the table lacks.
   static void expect_row(const nlohmann::json& arch) {
-    const search::BenchRow& row = table().by_index(arch.at("index").get<int64_t>());
-    EXPECT_EQ(arch.at("arch"), row.arch);
-    EXPECT_EQ(arch.at("cifar10_valid").get<double>(), row.accuracy(search::DatasetKind::Cifar10, search::Split::Valid));
-    EXPECT_FALSE(arch.contains("cifar10_test"));
+    const search::BenchRow& row = TableCliTest::expect_row(arch, "cifar10_valid", "cifar10_test");
+    EXPECT_EQ(arch.value("cifar10_valid", 0.0), row.accuracy(search::DatasetKind::Cifar10, search::Split::Valid));
   }
-  static fs::path s_dir;
-  static std::string s_table;
 };
-fs::path Nb301Cli::s_dir;
-std::string Nb301Cli::s_table;
 
 TEST_F(Nb301Cli, NaswotSearchOverTheTableRows) {
   const std::string out = path("naswot.jsonl");
-  const CliRun r = run_cli("search --space darts --table " + quote(s_table) + " --samples 3 --runs 2 --seed 5" + kFast +
+  const CliRun r = run_cli("search --space darts --table " + quote(file()) + " --samples 3 --runs 2 --seed 5" + kFast +
                            " --output " + quote(out));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* text : {"NASWOT (N=3)", "Optimal in sample (N=3)", "cifar10 val"})
@@ -73,7 +61,7 @@ TEST_F(Nb301Cli, NaswotSearchOverTheTableRows) {
 
 TEST_F(Nb301Cli, ReaAndAreaMutateWithinTheTable) {
   const std::string out = path("rea.jsonl");
-  const CliRun rea = run_cli("search --space darts --table " + quote(s_table) +
+  const CliRun rea = run_cli("search --space darts --table " + quote(file()) +
                              " --algo rea --runs 3 --budget 9 --population 3 "
                              "--output " +
                              quote(out));
@@ -86,7 +74,7 @@ TEST_F(Nb301Cli, ReaAndAreaMutateWithinTheTable) {
     EXPECT_EQ(j.at("queries"), 9);
     expect_row(j.at("best"));
   }
-  const CliRun area = run_cli("search --space darts --table " + quote(s_table) +
+  const CliRun area = run_cli("search --space darts --table " + quote(file()) +
                               " --algo area --runs 1 --budget 5 --population 2 --area-samples 3" + kFast);
   ASSERT_EQ(area.exit_code, 0) << area.output;
   EXPECT_NE(area.output.find("AREA (B=5)"), std::string::npos) << area.output;
@@ -116,25 +104,25 @@ void expect_eval_matches(const search::BenchTable& t, const std::string& scores,
 
 TEST_F(Nb301Cli, ScoreAndSweepFilesJoinTheTableInEval) {
   const std::string csv = path("scores.csv");
-  ASSERT_EQ(run_cli(std::string("score --space darts --format csv --arch-file ") + quote(s_table) + kFast +
+  ASSERT_EQ(run_cli(std::string("score --space darts --format csv --arch-file ") + quote(file()) + kFast +
                     " --output " + quote(csv))
                 .exit_code,
             0);
   ASSERT_EQ(read_lines(csv).size(), 7u);  // header + 6 rows
-  const std::string eval_args = " --table " + quote(s_table) + " --against val_accuracy,nwot --top-k 2";
+  const std::string eval_args = " --table " + quote(file()) + " --against val_accuracy,nwot --top-k 2";
   const CliRun e = run_cli("eval --scores " + quote(csv) + eval_args);
   ASSERT_EQ(e.exit_code, 0) << e.output;
   expect_eval_matches(table(), csv, e.output);
 
   const std::string sweep = path("sweep.jsonl");
-  const CliRun sw = run_cli("sweep --space darts --nds-json " + quote(s_table) + kFast + " --output " + quote(sweep));
+  const CliRun sw = run_cli("sweep --space darts --nds-json " + quote(file()) + kFast + " --output " + quote(sweep));
   ASSERT_EQ(sw.exit_code, 0) << sw.output;
   const CliRun es = run_cli("eval --scores " + quote(sweep) + eval_args);
   ASSERT_EQ(es.exit_code, 0) << es.output;
   expect_eval_matches(table(), sweep, es.output);
   // The same networks and weights either way: everything after the line naming the file agrees.
   EXPECT_EQ(es.output.substr(es.output.find('\n')), e.output.substr(e.output.find('\n')));
-  const CliRun plain = run_cli("eval --scores " + quote(sweep) + " --table " + quote(s_table));
+  const CliRun plain = run_cli("eval --scores " + quote(sweep) + " --table " + quote(file()));
   ASSERT_EQ(plain.exit_code, 0) << plain.output;
   EXPECT_NE(plain.output.find("against cifar10 valid accuracy (val_accuracy)"), std::string::npos) << plain.output;
 }
@@ -143,7 +131,7 @@ TEST_F(Nb301Cli, OtherDatasetsSplitsAndColumnsFailClearly) {
   const std::string scores = path("two.csv");
   std::ofstream(scores) << "index,arch,score,status,n_units,seconds\n,\"" << test::nb301_test_compact(0)
                         << "\",1.5,ok,1,0\n,\"" << test::nb301_test_compact(1) << "\",2.5,ok,1,0\n";
-  const std::string t = " --table " + quote(s_table);
+  const std::string t = " --table " + quote(file());
   expect_failure("eval --scores " + quote(scores) + t + " --dataset cifar100", {"cifar100", "val_accuracy"}, 1);
   expect_failure("eval --scores " + quote(scores) + t + " --split test", {"cifar10 test", "CIFAR-10 validation"}, 1);
   expect_failure("eval --scores " + quote(scores) + t + " --against nwot,zen", {"'zen'", "nwot"}, 1);

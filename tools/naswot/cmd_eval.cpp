@@ -86,9 +86,9 @@ void print_result(const search::EvalResult& r, const search::EvalOptions& o, con
 
 void run_eval(const EvalArgs& a) {
   const search::BenchTable table = search::load_bench_table(a.table);
-  const bool darts = table.kind() == search::TableKind::Darts;
+  const bool darts = table.kind() != search::TableKind::Nb201;  // DARTS genotype table or NDS file
   search::EvalOptions o;
-  // A DARTS table holds CIFAR-10 accuracy only, so --dataset may be left out there.
+  // DARTS and NDS tables hold CIFAR-10 accuracy only, so --dataset may be left out there.
   NASWOT_EXPECT(darts || !a.dataset.empty(), BadInput,
                 "--dataset: expected cifar10, cifar100 or imagenet16 (whose accuracy in " << table.source()
                                                                                           << " to rank against)");
@@ -103,7 +103,7 @@ void run_eval(const EvalArgs& a) {
   const std::vector<formats::ReadScore> records = formats::read_score_file(a.scores);
 
   const std::string accuracy = std::string(formats::to_string(o.dataset)) + " " + search::to_string(o.split) +
-                               " accuracy" + (darts ? " (" + std::string(search::kDartsAccuracyColumn) + ")" : "");
+                               " accuracy" + (darts ? " (" + table.accuracy_origin() + ")" : "");
   std::printf("naswot eval: %s (%zu records) vs %s\n", a.scores.c_str(), records.size(), table.source().c_str());
   std::vector<std::string> targets = a.against;
   if (targets.empty()) targets.emplace_back();
@@ -131,12 +131,14 @@ void add_eval_command(CLI::App& app) {
       ->required();
   cmd->add_option("--dataset", args->dataset,
                   "cifar10 | cifar100 | imagenet16: whose accuracy to rank against (required for NB201 tables; "
-                  "a DARTS genotype table holds cifar10 only)");
+                  "DARTS and NDS tables hold cifar10 only)");
   cmd->add_option("--table", args->table,
-                  "Accuracy table CSV: NB201 (index, arch, {cifar10,cifar100,imagenet16}_{valid,test}) or a DARTS "
-                  "genotype table such as the NB301 CSV (normal, reduce, val_accuracy, proxies); default: the "
-                  "embedded NB201 table");
-  cmd->add_option("--split", args->split, "test | valid accuracy (default: test for NB201, valid for DARTS tables)");
+                  "Accuracy table: an NB201 CSV (index, arch, {cifar10,cifar100,imagenet16}_{valid,test}), a DARTS "
+                  "genotype table such as the NB301 CSV (normal, reduce, val_accuracy, proxies) or an NDS JSON file "
+                  "(CIFAR-10 test accuracy 100 - test_ep_top1[-1]; columns test_accuracy, width, depth, params, "
+                  "flops, iter_time); default: the embedded NB201 table");
+  cmd->add_option("--split", args->split,
+                  "test | valid accuracy (default: test for NB201 and NDS, valid for DARTS genotype tables)");
   cmd->add_option("--against", args->against,
                   "Rank against these numeric columns of the table instead of the accuracy (comma-separated, e.g. "
                   "val_accuracy,nwot); --min-acc still applies to the accuracy")

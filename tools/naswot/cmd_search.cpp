@@ -1,11 +1,14 @@
 // naswot search: NASWOT search (Algorithm 1), REA or AREA on a benchmark table, printed as a
 // table like the NASWOT paper's Table 2 (mean +- std over runs of the chosen architectures' val /
 // test accuracies on CIFAR-10, CIFAR-100 and ImageNet16-120, or those the table holds: a DARTS
-// genotype table has CIFAR-10 validation only), optionally one JSON line per run.
+// genotype table has CIFAR-10 validation only, an NDS file CIFAR-10 test only), optionally one JSON
+// line per run.
 //
-// With a DARTS genotype table (--space darts --table nb301.csv), the searched architectures are the
-// table's rows: the table is the space's genotype source unless --nds-json names another list, all
-// of whose genotypes the table must hold. REA/AREA mutate within the table (search/darts_mutation.h).
+// With a DARTS genotype table (--space darts --table nb301.csv) or an NDS file (--space nds|darts
+// --table DARTS.json), the searched architectures are the table's rows: the table is the space's
+// genotype source unless --nds-json names another list, all of whose architectures the table must
+// hold. REA/AREA mutate within the table (search/darts_mutation.h); their oracle is the table's
+// validation accuracy, or its only accuracy (NDS: test).
 //
 // Defaults are sized so that `naswot search` with no option finishes in about a minute on two
 // CPU cores at batch 128 (about 0.3 s per architecture there): naswot 10 samples x 10 runs
@@ -251,9 +254,11 @@ void run_evolution(const SearchArgs& a, const search::BenchTable& table, search:
   check_table(a, table, *space);
   const search::MutationFn mutate = search::mutation_for(*space, &table);
   size_t queries = 0;
+  const search::Split oracle_split = table.oracle_split();
+  const char* const oracle_word = oracle_split == search::Split::Valid ? "validation" : "test";
   const search::OracleFn oracle = [&](const search::ArchEntry& e) {
     ++queries;
-    return table.lookup(e).accuracy(dataset, search::Split::Valid);
+    return table.lookup(e).accuracy(dataset, oracle_split);
   };
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<search::Accuracies> best;
@@ -283,8 +288,8 @@ void run_evolution(const SearchArgs& a, const search::BenchTable& table, search:
               space->name().c_str(), assisted ? "AREA" : "REA", o.budget, o.population, o.tournament,
               assisted ? (", " + std::to_string(o.area_samples) + " scored samples").c_str() : "", runs,
               static_cast<unsigned long long>(a.run.seed));
-  std::printf("oracle: %s validation accuracy; accuracies: %s; mean+-std over runs (std with ddof 0)\n",
-              formats::to_string(dataset), table.source().c_str());
+  std::printf("oracle: %s %s accuracy; accuracies: %s; mean+-std over runs (std with ddof 0)\n",
+              formats::to_string(dataset), oracle_word, table.source().c_str());
   if (assisted)
     std::printf("scores on %s (%dx%dx%d, counting %s, backend %s)\n", s.data.batch.source.c_str(), s.data.batch.shape.n,
                 s.data.batch.shape.h, s.data.batch.shape.w, a.run.counting.c_str(), s.backend->name().c_str());
@@ -293,8 +298,8 @@ void run_evolution(const SearchArgs& a, const search::BenchTable& table, search:
   const std::string label = (assisted ? "AREA" : "REA") + std::string(" (B=") + std::to_string(o.budget) + ")";
   print_row(table, label, assisted ? seconds_cell(search::mean_std(score_times).mean) : std::to_string(o.budget),
             search::summarize(best));
-  std::printf("\nAnswer: the queried architecture with the best %s validation accuracy. Wall %.2f s, %zu queries%s.\n",
-              formats::to_string(dataset), wall, queries,
+  std::printf("\nAnswer: the queried architecture with the best %s %s accuracy. Wall %.2f s, %zu queries%s.\n",
+              formats::to_string(dataset), oracle_word, wall, queries,
               assisted ? (", " + std::to_string(s.cache->size()) + " distinct architectures scored").c_str() : "");
 }
 
@@ -306,9 +311,9 @@ void run_search(const SearchArgs& a) {
   const int runs = a.runs > 0 ? a.runs : default_runs(a.algo);
   const search::BenchTable table = search::load_bench_table(a.table);
   // The oracle (rea, area) and every printed column need the table to hold this dataset.
-  table.require_accuracy(dataset, search::Split::Valid);
+  table.require_accuracy(dataset, table.oracle_split());
   SearchArgs args = a;
-  if (table.kind() == search::TableKind::Darts && search::is_darts_space(args.run.space) && args.run.nds_json.empty())
+  if (table.kind() != search::TableKind::Nb201 && search::is_darts_space(args.run.space) && args.run.nds_json.empty())
     args.run.nds_json = a.table;
 
   std::ofstream file;
@@ -342,7 +347,8 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--runs", args->runs, "Runs R (default: naswot 10, rea 100, area 5; about a minute on 2 cores)");
   cmd->add_option("--dataset", args->dataset,
                   "cifar10 | cifar100 | imagenet16: the scoring data in the paper's sense (imagenet16: 16x16 "
-                  "images, --norm) and, for rea/area, whose validation accuracy is the oracle")
+                  "images, --norm) and, for rea/area, whose validation accuracy is the oracle (an NDS table: test, "
+                  "cifar10 only)")
       ->capture_default_str();
   cmd->add_option("--budget", args->budget, "rea/area: oracle queries per run (one query = one table lookup)")
       ->capture_default_str();
@@ -353,8 +359,9 @@ void add_search_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--table", args->table,
                   "Accuracy table CSV: NB201 (index, arch, {cifar10,cifar100,imagenet16}_{valid,test}) or, with "
-                  "--space darts, a DARTS genotype table such as the NB301 CSV (normal, reduce, val_accuracy), whose "
-                  "rows are then the searched architectures (default: the embedded NB201 table)");
+                  "--space darts, a DARTS genotype table such as the NB301 CSV (normal, reduce, val_accuracy) or an "
+                  "NDS JSON file (accuracy 100 - test_ep_top1[-1]), whose rows are then the searched architectures "
+                  "(default: the embedded NB201 table)");
   cmd->add_option("--output", args->output, "Also write one JSON object per run to this file (JSON lines)");
   cmd->callback([args] { run_search(*args); });
 }
