@@ -20,15 +20,7 @@ std::vector<Score> NetworkArchScorer::score(const std::vector<ArchEntry>& archs)
     graphs.push_back(m_space.build(a));
     params.push_back(m_weights.params_for(graphs.back()));
   }
-  // One architecture: the plain path, as `naswot score` takes on the CPU.
-  if (graphs.size() == 1) return {m_scorer.score(graphs[0], params[0])};
-  std::vector<const rt::Graph*> graph_ptrs;
-  std::vector<const rt::Params*> param_ptrs;
-  for (size_t i = 0; i < graphs.size(); ++i) {
-    graph_ptrs.push_back(&graphs[i]);
-    param_ptrs.push_back(&params[i]);
-  }
-  return m_scorer.score_many(graph_ptrs, param_ptrs);
+  return m_scorer.score_group(graphs, params);
 }
 
 ScoreCache::ScoreCache(ArchScorer& scorer, size_t group) : m_scorer(scorer), m_group(group) {

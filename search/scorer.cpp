@@ -59,4 +59,17 @@ std::vector<Score> Scorer::score_many(const std::vector<const rt::Graph*>& graph
   return out;
 }
 
+std::vector<Score> Scorer::score_group(const std::vector<rt::Graph>& graphs, const std::vector<rt::Params>& params) {
+  NASWOT_EXPECT(graphs.size() == params.size(), Internal,
+                "score_group: " << graphs.size() << " graphs but " << params.size() << " parameter sets");
+  if (graphs.size() == 1) return {score(graphs[0], params[0])};
+  std::vector<const rt::Graph*> graph_ptrs;
+  std::vector<const rt::Params*> param_ptrs;
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    graph_ptrs.push_back(&graphs[i]);
+    param_ptrs.push_back(&params[i]);
+  }
+  return score_many(graph_ptrs, param_ptrs);
+}
+
 }  // namespace naswot::search

@@ -33,6 +33,9 @@ class Scorer {
   // the group size.
   std::vector<Score> score_many(const std::vector<const rt::Graph*>& graphs,
                                 const std::vector<const rt::Params*>& params);
+  // A group held by value, as the drivers build it: one architecture takes score() (the plain
+  // path, as `naswot score` on the CPU), several take score_many().
+  std::vector<Score> score_group(const std::vector<rt::Graph>& graphs, const std::vector<rt::Params>& params);
   // The K matrix of the last score() (tests, debugging).
   const rt::KMatrix& last_k() const { return m_k; }
   rt::Counting counting() const { return m_counting; }

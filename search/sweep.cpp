@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "runtime/error.h"
+#include "search/score_cache.h"
 
 namespace naswot::search {
 
@@ -97,9 +98,9 @@ SweepOutcome run_sweep(const Space& space, const SweepItems& items, Scorer& scor
 
   using Clock = std::chrono::steady_clock;
   auto last_sync = Clock::now();
+  NetworkArchScorer archs(space, scorer, init);  // build, shared weights, score the group
   std::vector<int64_t> positions;
-  std::vector<rt::Graph> graphs;
-  std::vector<rt::Params> params;
+  std::vector<ArchEntry> entries;
   int64_t next = config.range.begin;
   for (;;) {
     if (stop && stop->load()) {
@@ -111,29 +112,9 @@ SweepOutcome run_sweep(const Space& space, const SweepItems& items, Scorer& scor
       if (!st.done[static_cast<size_t>(next - config.range.begin)]) positions.push_back(next);
     if (positions.empty()) break;
 
-    graphs.clear();
-    params.clear();
-    graphs.reserve(positions.size());
-    params.reserve(positions.size());
-    std::vector<ArchEntry> entries;
-    entries.reserve(positions.size());
-    for (int64_t p : positions) {
-      entries.push_back(space.from_index(items.index(p)));
-      graphs.push_back(space.build(entries.back()));
-      params.push_back(init.params_for(graphs.back()));
-    }
-    std::vector<Score> scores;
-    if (graphs.size() == 1) {
-      scores.push_back(scorer.score(graphs[0], params[0]));
-    } else {
-      std::vector<const rt::Graph*> graph_ptrs;
-      std::vector<const rt::Params*> param_ptrs;
-      for (size_t i = 0; i < graphs.size(); ++i) {
-        graph_ptrs.push_back(&graphs[i]);
-        param_ptrs.push_back(&params[i]);
-      }
-      scores = scorer.score_many(graph_ptrs, param_ptrs);
-    }
+    entries.clear();
+    for (int64_t p : positions) entries.push_back(space.from_index(items.index(p)));
+    const std::vector<Score> scores = archs.score(entries);
     for (size_t i = 0; i < scores.size(); ++i) {
       const Score& s = scores[i];
       formats::SweepRecord r;

@@ -114,15 +114,7 @@ void run_score(const ScoreArgs& a) {
         if (params[0].has(p.name)) order.push_back(p.name);
       formats::write_safetensors(a.export_weights, params[0], order, {{"arch", archs[0].arch}, {"space", a.run.space}});
     }
-    std::vector<const rt::Graph*> graph_ptrs;
-    std::vector<const rt::Params*> param_ptrs;
-    for (size_t i = 0; i < graphs.size(); ++i) {
-      graph_ptrs.push_back(&graphs[i]);
-      param_ptrs.push_back(&params[i]);
-    }
-    const std::vector<search::Score> scores =
-        graphs.size() == 1 ? std::vector<search::Score>{scorer.score(graphs[0], params[0])}
-                           : scorer.score_many(graph_ptrs, param_ptrs);
+    const std::vector<search::Score> scores = scorer.score_group(graphs, params);
     for (size_t i = 0; i < scores.size(); ++i) {
       const search::Score& s = scores[i];
       writer->write({archs[begin + i].index, archs[begin + i].arch, s.value, s.status, s.n_units, s.seconds});
