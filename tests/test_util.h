@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <string>
@@ -81,6 +82,21 @@ inline std::vector<float> random_normal(size_t n, double mean, double stddev, ui
   std::vector<float> v(n);
   fill_normal(v.data(), n, mean, stddev, seed);
   return v;
+}
+
+// Normal values with a special value at every 5th element (0, -0, NaN, +-inf, +-denormal): the
+// inputs where sign tests and ReLUs differ from a naive x > 0.
+inline std::vector<float> awkward_input(size_t count, uint32_t seed) {
+  std::vector<float> x = random_normal(count, 0.0, 1.0, seed);
+  const float specials[] = {0.0f,
+                            -0.0f,
+                            std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::denorm_min(),
+                            -std::numeric_limits<float>::denorm_min()};
+  for (size_t i = 0; i < count; i += 5) x[i] = specials[(i / 5) % 7];
+  return x;
 }
 
 // |got - ref| <= atol + rtol * |ref| elementwise, after the NaN/Inf rule. On failure the message

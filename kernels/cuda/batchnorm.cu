@@ -6,6 +6,8 @@
 // the shape: one scratch serves every BatchNorm of a network, each call leaves its tickets at zero
 // for the next, and a ticket placed after shape-dependent partials would land on an earlier call's
 // partial sums (found on the H200: stats never completed from the first reduction block on).
+// The block sums and the finalization are detail::bn_stats_block_sums / bn_stats_finalize
+// (batchnorm.cuh), shared with batchnorm_stats_segments (segments.cu).
 #include <algorithm>
 
 #include "kernels/cuda/batchnorm.cuh"
@@ -15,8 +17,8 @@
 namespace naswot::cuda {
 namespace {
 
-constexpr int kGroup = 32;            // channels per block (blockDim.x)
-constexpr int kRowThreads = 8;        // blockDim.y
+constexpr int kGroup = detail::kBnGroup;            // channels per block (blockDim.x)
+constexpr int kRowThreads = detail::kBnRowThreads;  // blockDim.y
 constexpr int kMinRowsPerThread = 16;
 constexpr int kMaxBlocksX = 256;
 constexpr int kApplyThreads = 256;
@@ -30,43 +32,21 @@ int stats_blocks_x(int64_t rows) {
 
 size_t align256(size_t bytes) { return (bytes + 255) / 256 * 256; }
 
-__device__ __forceinline__ float invstd_of(float var, float eps) {
-  // Double, correctly rounded, as cpu::batchnorm_apply: 1.0 / sqrt(double(var) + double(eps)).
-  return static_cast<float>(__ddiv_rn(1.0, __dsqrt_rn(__dadd_rn(static_cast<double>(var), static_cast<double>(eps)))));
-}
-
 __global__ void batchnorm_stats_kernel(const float* __restrict__ x, int64_t rows, int channels, float eps,
                                        float* __restrict__ mean, float* __restrict__ var, float* __restrict__ invstd,
                                        double* s1_part, double* s2_part, unsigned* tickets) {
   const int c = static_cast<int>(blockIdx.y) * kGroup + static_cast<int>(threadIdx.x);
   const bool valid = c < channels;
   const double shift = valid ? static_cast<double>(x[c]) : 0.0;
-  double s1 = 0.0, s2 = 0.0;
-  if (valid) {
-    for (int64_t r = static_cast<int64_t>(blockIdx.x) * kRowThreads + threadIdx.y; r < rows;
-         r += static_cast<int64_t>(gridDim.x) * kRowThreads) {
-      const double d = static_cast<double>(x[r * channels + c]) - shift;
-      s1 += d;
-      s2 += d * d;
-    }
-  }
-  __shared__ double sh1[kRowThreads][kGroup];
-  __shared__ double sh2[kRowThreads][kGroup];
-  __shared__ bool is_last;
-  sh1[threadIdx.y][threadIdx.x] = s1;
-  sh2[threadIdx.y][threadIdx.x] = s2;
-  __syncthreads();
+  double block_s1 = 0.0, block_s2 = 0.0;
+  detail::bn_stats_block_sums(x, rows, channels, c, valid, shift, blockIdx.x, gridDim.x, &block_s1, &block_s2);
   if (threadIdx.y == 0 && valid) {
-    double a = 0.0, b = 0.0;
-    for (int t = 0; t < kRowThreads; ++t) {
-      a += sh1[t][threadIdx.x];
-      b += sh2[t][threadIdx.x];
-    }
-    s1_part[static_cast<int64_t>(blockIdx.x) * channels + c] = a;
-    s2_part[static_cast<int64_t>(blockIdx.x) * channels + c] = b;
+    s1_part[static_cast<int64_t>(blockIdx.x) * channels + c] = block_s1;
+    s2_part[static_cast<int64_t>(blockIdx.x) * channels + c] = block_s2;
   }
   // Make this block's partials visible device-wide before taking a ticket.
   __threadfence();
+  __shared__ bool is_last;
   __syncthreads();
   if (threadIdx.x == 0 && threadIdx.y == 0) is_last = atomicAdd(tickets + blockIdx.y, 1u) == gridDim.x - 1;
   __syncthreads();
@@ -78,12 +58,7 @@ __global__ void batchnorm_stats_kernel(const float* __restrict__ x, int64_t rows
       a += __ldcg(s1_part + static_cast<int64_t>(bx) * channels + c);
       b += __ldcg(s2_part + static_cast<int64_t>(bx) * channels + c);
     }
-    const double m = a / static_cast<double>(rows);
-    const double v = fmax(b / static_cast<double>(rows) - m * m, 0.0);
-    const float vf = static_cast<float>(v);
-    mean[c] = static_cast<float>(shift + m);
-    var[c] = vf;
-    if (invstd != nullptr) invstd[c] = invstd_of(vf, eps);
+    detail::bn_stats_finalize(a, b, rows, shift, eps, c, mean, var, invstd);
   }
   if (threadIdx.x == 0 && threadIdx.y == 0) tickets[blockIdx.y] = 0u;  // ready for the next call
 }
@@ -96,7 +71,7 @@ __global__ void batchnorm_apply_kernel(const float* __restrict__ x, int64_t coun
        e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int c = static_cast<int>(e % channels);
     // ((x - mean) * invstd) * gamma + beta, each step rounded: no FMA, as on the CPU.
-    float t = __fmul_rn(__fsub_rn(x[e], mean[c]), invstd_of(var[c], eps));
+    float t = __fmul_rn(__fsub_rn(x[e], mean[c]), detail::bn_invstd_of(var[c], eps));
     t = __fadd_rn(__fmul_rn(t, gamma[c]), beta[c]);
     y[e] = t;
   }

@@ -1,7 +1,8 @@
 // Fused node kernel (see bn_add_pack.cuh). Mapping as sign_pack: one warp per 64-unit word of
 // one image, lanes take units 64w + lane and 64w + 32 + lane (coalesced 128-byte rows), two
 // ballots make the word. The term descriptors travel by value in the kernel parameters
-// (constant bank), so the per-element loop over terms reads them without memory traffic.
+// (constant bank), so the per-element loop over terms reads them without memory traffic. The
+// per-word body is detail::node_word (bn_add_pack.cuh), shared with bn_add_pack_segments.
 #include "kernels/cpu/signpack.h"
 #include "kernels/cuda/bn_add_pack.cuh"
 #include "kernels/cuda/cuda_check.h"
@@ -19,24 +20,6 @@ struct TermPack {
   int count;
 };
 
-__device__ __forceinline__ float node_value(const TermPack& p, bool sum_from_zero, int64_t e, int64_t c) {
-  float v = 0.0f;
-  for (int k = 0; k < p.count; ++k) {
-    const BnAddTerm& t = p.term[k];
-    float tv = t.x[e];
-    if (t.mean != nullptr) {
-      // ((x - mean) * invstd) * gamma + beta, every step rounded (cpu::batchnorm_apply order).
-      tv = __fmul_rn(__fmul_rn(__fsub_rn(tv, t.mean[c]), t.invstd[c]), t.gamma[c]);
-      tv = __fadd_rn(tv, t.beta[c]);
-    }
-    if (k == 0)
-      v = sum_from_zero ? __fadd_rn(0.0f, tv) : tv;
-    else
-      v = __fadd_rn(v, tv);
-  }
-  return v;
-}
-
 __global__ void bn_add_pack_kernel(const TermPack pack, bool sum_from_zero, int64_t total_words, int64_t words,
                                    int64_t units, int channels, float* __restrict__ y, float* __restrict__ relu_y,
                                    uint64_t* __restrict__ bits) {
@@ -45,21 +28,9 @@ __global__ void bn_add_pack_kernel(const TermPack pack, bool sum_from_zero, int6
   const int lane = static_cast<int>(threadIdx.x % 32);
   const int64_t image = word / words;
   const int64_t w = word % words;
-  unsigned votes[2];
-#pragma unroll
-  for (int half = 0; half < 2; ++half) {
-    const int64_t u = w * 64 + half * 32 + lane;
-    bool positive = false;
-    if (u < units) {
-      const int64_t e = image * units + u;
-      const float v = node_value(pack, sum_from_zero, e, u % channels);
-      y[e] = v;
-      if (relu_y != nullptr) relu_y[e] = v < 0.0f ? 0.0f : v;
-      positive = v > 0.0f;
-    }
-    votes[half] = __ballot_sync(0xffffffffu, positive);
-  }
-  if (bits != nullptr && lane == 0) bits[word] = static_cast<uint64_t>(votes[0]) | (static_cast<uint64_t>(votes[1]) << 32);
+  const uint64_t v =
+      detail::node_word(pack.term, pack.count, sum_from_zero, image, w, units, channels, lane, y, relu_y);
+  if (bits != nullptr && lane == 0) bits[word] = v;
 }
 
 __global__ void batchnorm_invstd_kernel(const float* __restrict__ var, int channels, float eps,

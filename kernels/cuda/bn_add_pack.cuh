@@ -29,3 +29,54 @@ void bn_add_pack(const BnAddTerm* terms, int num_terms, bool sum_from_zero, int 
                  float* y, float* relu_y, uint64_t* bits, cudaStream_t stream);
 
 }  // namespace naswot::cuda
+
+#if defined(__CUDACC__)
+// Device building blocks (nvcc only), shared by bn_add_pack.cu and segments.cu.
+namespace naswot::cuda::detail {
+
+// Node value of element e (channel c): [0 +] t_0 + t_1 + ... over terms[0..count), every float
+// operation rounded explicitly in the CPU's order (no FMA contraction).
+__device__ __forceinline__ float node_value(const BnAddTerm* terms, int count, bool sum_from_zero, int64_t e,
+                                            int64_t c) {
+  float v = 0.0f;
+  for (int k = 0; k < count; ++k) {
+    const BnAddTerm& t = terms[k];
+    float tv = t.x[e];
+    if (t.mean != nullptr) {
+      // ((x - mean) * invstd) * gamma + beta, every step rounded (cpu::batchnorm_apply order).
+      tv = __fmul_rn(__fmul_rn(__fsub_rn(tv, t.mean[c]), t.invstd[c]), t.gamma[c]);
+      tv = __fadd_rn(tv, t.beta[c]);
+    }
+    if (k == 0)
+      v = sum_from_zero ? __fadd_rn(0.0f, tv) : tv;
+    else
+      v = __fadd_rn(v, tv);
+  }
+  return v;
+}
+
+// Word w of image `image` of one node: the warp computes units 64w + lane and 64w + 32 + lane,
+// writes y (and relu_y unless nullptr) and returns the sign word (signpack layout) to every lane.
+// Every lane of the warp must call it (full-mask ballots).
+__device__ __forceinline__ uint64_t node_word(const BnAddTerm* terms, int count, bool sum_from_zero, int64_t image,
+                                              int64_t w, int64_t units, int channels, int lane, float* y,
+                                              float* relu_y) {
+  unsigned votes[2];
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const int64_t u = w * 64 + half * 32 + lane;
+    bool positive = false;
+    if (u < units) {
+      const int64_t e = image * units + u;
+      const float v = node_value(terms, count, sum_from_zero, e, u % channels);
+      y[e] = v;
+      if (relu_y != nullptr) relu_y[e] = v < 0.0f ? 0.0f : v;
+      positive = v > 0.0f;
+    }
+    votes[half] = __ballot_sync(0xffffffffu, positive);
+  }
+  return static_cast<uint64_t>(votes[0]) | (static_cast<uint64_t>(votes[1]) << 32);
+}
+
+}  // namespace naswot::cuda::detail
+#endif

@@ -4,7 +4,8 @@
 // the column reads of the j tile are bank-conflict free), each thread accumulates 4 (i, j) pairs,
 // and the tile is added to K with 64-bit integer atomics. Integer addition is associative, so the
 // atomics keep K exact and deterministic. The split over words gives enough blocks for n = 128
-// (16 tiles) with a few hundred words per image; split 0 also adds weight * units.
+// (16 tiles) with a few hundred words per image; split 0 also adds weight * units. The tile body
+// is detail::popcount_k_tile (popcount_k.cuh), shared with popcount_k_segments.
 #include <algorithm>
 #include <climits>
 
@@ -16,55 +17,16 @@
 namespace naswot::cuda {
 namespace {
 
-constexpr int kTile = 32;   // images per tile side (= blockDim.x)
-constexpr int kRows = 8;    // blockDim.y; each thread owns kTile / kRows rows of the tile
-constexpr int kChunk = 32;  // words staged in shared memory per round
-constexpr int kPairsPerThread = kTile / kRows;
+constexpr int kTile = detail::kPopTile;
+constexpr int kRows = detail::kPopRows;
+constexpr int kChunk = detail::kPopChunk;
 constexpr int64_t kTargetBlocks = 512;  // enough to fill an H200's 132 SMs several times
-static_assert(kTile == 32 && kChunk == 32, "one warp loads one 32-word row of a tile");
-static_assert(kTile % kRows == 0, "rows of a tile are split evenly over blockDim.y");
 
 __global__ void popcount_k_kernel(const uint64_t* __restrict__ bits, int n, int64_t words, int64_t words_per_split,
                                   int64_t units, int64_t weight, unsigned long long* __restrict__ k) {
-  __shared__ uint64_t tile_i[kTile][kChunk + 1];
-  __shared__ uint64_t tile_j[kTile][kChunk + 1];
-  const int tx = static_cast<int>(threadIdx.x);
-  const int ty = static_cast<int>(threadIdx.y);
-  const int i0 = static_cast<int>(blockIdx.y) * kTile;
-  const int j0 = static_cast<int>(blockIdx.x) * kTile;
   const int64_t w_begin = static_cast<int64_t>(blockIdx.z) * words_per_split;
-  const int64_t w_end = min(words, w_begin + words_per_split);
-
-  int differ[kPairsPerThread] = {};
-  for (int64_t w0 = w_begin; w0 < w_end; w0 += kChunk) {
-    const int64_t w = w0 + tx;
-    const bool in_slice = w < w_end;
-#pragma unroll
-    for (int q = 0; q < kPairsPerThread; ++q) {
-      const int r = ty + kRows * q;
-      tile_i[r][tx] = (in_slice && i0 + r < n) ? bits[static_cast<int64_t>(i0 + r) * words + w] : 0ull;
-      tile_j[r][tx] = (in_slice && j0 + r < n) ? bits[static_cast<int64_t>(j0 + r) * words + w] : 0ull;
-    }
-    __syncthreads();
-#pragma unroll 8
-    for (int c = 0; c < kChunk; ++c) {
-      const uint64_t b = tile_j[tx][c];
-#pragma unroll
-      for (int q = 0; q < kPairsPerThread; ++q) differ[q] += __popcll(tile_i[ty + kRows * q][c] ^ b);
-    }
-    __syncthreads();
-  }
-
-  const int j = j0 + tx;
-  if (j >= n) return;
-#pragma unroll
-  for (int q = 0; q < kPairsPerThread; ++q) {
-    const int i = i0 + ty + kRows * q;
-    if (i >= n) continue;
-    int64_t v = -weight * static_cast<int64_t>(differ[q]);
-    if (blockIdx.z == 0) v += weight * units;
-    atomicAdd(k + static_cast<int64_t>(i) * n + j, static_cast<unsigned long long>(v));
-  }
+  detail::popcount_k_tile(bits, n, words, static_cast<int>(blockIdx.y) * kTile, static_cast<int>(blockIdx.x) * kTile,
+                          w_begin, min(words, w_begin + words_per_split), blockIdx.z == 0, units, weight, k);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Warp-ballot sign packing (layout: signpack.cuh). Default and only variant: one warp per
 // output word, 8 warps per block; the warp index is warp-uniform, so every lane of a live warp
-// takes part in both ballots (full mask) and the out-of-range lanes just vote 0.
+// takes part in both ballots (full mask) and the out-of-range lanes just vote 0. The word itself
+// is detail::sign_word (signpack.cuh), shared with sign_pack_segments (segments.cu).
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_info.cuh"
 #include "kernels/cuda/signpack.cuh"
@@ -19,14 +20,8 @@ __global__ void sign_pack_kernel(const float* __restrict__ x, int64_t total_word
   const int lane = static_cast<int>(threadIdx.x % 32);
   const int64_t image = word / words;
   const int64_t w = word % words;
-  const float* row = x + image * units;
-  const int64_t u0 = w * 64 + lane;
-  const int64_t u1 = u0 + 32;
-  const bool b0 = u0 < units && row[u0] > 0.0f;
-  const bool b1 = u1 < units && row[u1] > 0.0f;
-  const unsigned lo = __ballot_sync(0xffffffffu, b0);
-  const unsigned hi = __ballot_sync(0xffffffffu, b1);
-  if (lane == 0) bits[word] = static_cast<uint64_t>(lo) | (static_cast<uint64_t>(hi) << 32);
+  const uint64_t v = detail::sign_word(x + image * units, w, units, lane);
+  if (lane == 0) bits[word] = v;
 }
 
 }  // namespace

@@ -27,19 +27,6 @@ std::vector<uint64_t> pack_reference(const std::vector<float>& x, int n, int64_t
   return bits;
 }
 
-std::vector<float> awkward_input(size_t count, uint32_t seed) {
-  std::vector<float> x = test::random_normal(count, 0.0, 1.0, seed);
-  const float specials[] = {0.0f,
-                            -0.0f,
-                            std::numeric_limits<float>::quiet_NaN(),
-                            std::numeric_limits<float>::infinity(),
-                            -std::numeric_limits<float>::infinity(),
-                            std::numeric_limits<float>::denorm_min(),
-                            -std::numeric_limits<float>::denorm_min()};
-  for (size_t i = 0; i < count; i += 5) x[i] = specials[(i / 5) % 7];
-  return x;
-}
-
 TEST(SignPack, MatchesReferenceExactly) {
   struct Case {
     int n;
@@ -49,7 +36,7 @@ TEST(SignPack, MatchesReferenceExactly) {
   uint32_t seed = kSeed;
   for (const Case& k : cases) {
     SCOPED_TRACE(::testing::Message() << "n=" << k.n << " units=" << k.units);
-    const std::vector<float> x = awkward_input(static_cast<size_t>(k.n) * k.units, seed++);
+    const std::vector<float> x = test::awkward_input(static_cast<size_t>(k.n) * k.units, seed++);
     const int64_t words = sign_words(k.units);
     ASSERT_EQ(words, (k.units + 63) / 64);
     GuardedBuffer<uint64_t> bits(static_cast<size_t>(k.n) * words, ~uint64_t{0});  // stale ones must be cleared
