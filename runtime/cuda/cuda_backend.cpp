@@ -2,6 +2,7 @@
 #include "runtime/cuda/cuda_backend.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -99,6 +100,12 @@ CudaBackend::CudaBackend() : m(std::make_unique<Impl>()) {
   m->lanes.push_back(std::make_unique<Lane>());
   m->solver_stream = make_stream();
   m->solver = make_cusolver_handle();
+  if (const char* stack = std::getenv("NASWOT_CUDA_STACK"); stack != nullptr && *stack != '\0') {
+    int group = 0, workers = 2;
+    const int got = std::sscanf(stack, "%d,%d", &group, &workers);
+    NASWOT_EXPECT(got >= 1, BadInput, "NASWOT_CUDA_STACK='" << stack << "': expected G or G,W (group size, workers)");
+    set_stacking(group, workers);
+  }
 }
 
 CudaBackend::~CudaBackend() = default;
@@ -192,6 +199,16 @@ void CudaBackend::set_lanes(int lanes, bool threaded) {
   m->wanted_lanes = lanes;
   m->threaded = threaded;
 }
+
+void CudaBackend::set_stacking(int group, int workers) {
+  NASWOT_EXPECT(group >= 0 && group <= 1024, BadInput, "cuda backend: stacking group expected 0..1024, got " << group);
+  NASWOT_EXPECT(workers >= 1 && workers <= 16, BadInput, "cuda backend: stacking workers expected 1..16, got " << workers);
+  m->stack_group = group;
+  m->stack_workers = workers;
+}
+
+int CudaBackend::stacking_group() const { return m->stack_group; }
+int64_t CudaBackend::stacking_fallbacks() const { return m->stack_fallbacks; }
 
 std::vector<float> CudaBackend::tensor_values(const Plan& plan, TensorId t) {
   m->check_batch(plan);

@@ -57,6 +57,14 @@ class CudaBackend final : public Backend {
   // Architectures in flight in score_many (>= 1); threaded: one host thread per lane enqueues.
   void set_lanes(int lanes, bool threaded = true);
   int lanes() const;
+  // Stacked execution in score_many (runtime/cuda/stack_plan.h): groups of `group` architectures
+  // run as one stream of launches, `workers` groups in flight (one host thread and stream each).
+  // group 0 (the default, or NASWOT_CUDA_STACK unset) keeps the lane path. The environment
+  // variable NASWOT_CUDA_STACK=G[,W] sets both when the backend is created (GPU check).
+  void set_stacking(int group, int workers = 2);
+  int stacking_group() const;
+  // Groups whose architectures could not share one order and ran on the lane path instead.
+  int64_t stacking_fallbacks() const;
 
   // "NVIDIA H200 (sm_90, 132 SMs, 140 GiB); driver 13.0, runtime 13.0, cuDNN 9.19.0; kernels sm_90".
   std::string device_description() const;

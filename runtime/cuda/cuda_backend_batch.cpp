@@ -1,6 +1,9 @@
 // CudaBackend::score_many: several architectures in flight (see cuda_backend.h).
 // Per chunk of up to kMaxChunk architectures (one chunk for the CLI's default group of 256):
-//   1. the L = lanes() lanes pull architectures from a shared counter (one host thread per lane
+//   1. stacked (set_stacking(G, W) > 0): W workers, each a host thread with its own StackRunner
+//      stream, pull groups of G architectures, build their StackPlan and enqueue the group as
+//      one stream of launches (a group whose members cannot share an order runs on the lanes);
+//      otherwise the L = lanes() lanes pull architectures from a shared counter (one host thread per lane
 //      when threaded; round-robin from the calling thread otherwise). Lane::enqueue waits for the
 //      lane's previous architecture, stages parameters and enqueues the network and the K
 //      accumulation into the architecture's own slot of the device K batch. No lane waits for
@@ -18,6 +21,7 @@
 #include <limits>
 #include <thread>
 
+#include "kernels/cuda/bn_add_pack.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/logdet.cuh"
 #include "runtime/cuda/cuda_backend_impl.h"
@@ -73,6 +77,67 @@ void CudaBackend::Impl::ensure_batched(int n, int matrices) {
   if (grew) ++batch_growths;
 }
 
+void CudaBackend::Impl::enqueue_stacked(const std::vector<const Plan*>& plans, const std::vector<const Params*>& params,
+                                         Counting counting, size_t c0, size_t count) {
+  const auto group = static_cast<size_t>(stack_group);
+  const size_t groups = (count + group - 1) / group;
+  const auto workers = static_cast<int>(std::min(static_cast<size_t>(stack_workers), groups));
+  while (stackers.size() < static_cast<size_t>(workers)) {
+    stackers.push_back(std::make_unique<StackWorker>());
+    stack_done.push_back(make_event());
+  }
+  grow_lanes(workers);  // worker j falls back to lane j
+  const size_t kk = static_cast<size_t>(plans[c0]->batch()) * static_cast<size_t>(plans[c0]->batch());
+  std::atomic<size_t> next{0};
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
+  auto work = [&](int j) {
+    try {
+      NASWOT_CHECK_CUDA(cudaSetDevice(device));  // a new host thread starts on device 0
+      StackWorker& w = *stackers[static_cast<size_t>(j)];
+      for (size_t gi = next++; gi < groups; gi = next++) {
+        const size_t g0 = gi * group;
+        const size_t gn = std::min(group, count - g0);
+        if (w.schedules.size() < gn) w.schedules.resize(gn);
+        std::vector<const Plan*> pp(gn);
+        std::vector<const Params*> qq(gn);
+        std::vector<const Schedule*> ss(gn);
+        std::vector<int64_t*> k_out(gn);
+        for (size_t i = 0; i < gn; ++i) {
+          pp[i] = plans[c0 + g0 + i];
+          qq[i] = params[c0 + g0 + i];
+          w.schedules[i].build(*pp[i], cuda::kMaxBnAddTerms);
+          ss[i] = &w.schedules[i];
+          k_out[i] = k_batch.data() + (g0 + i) * kk;
+        }
+        bool stacked = true;
+        try {
+          w.plan.build(pp, qq, ss, counting);
+        } catch (const Error& e) {
+          if (e.kind() != ErrorKind::Internal) throw;
+          stacked = false;  // no common order: this group runs on the lane path
+        }
+        if (stacked) {
+          fill_zero(k_out[0], gn * kk * sizeof(int64_t), w.runner.stream());
+          w.runner.enqueue(w.plan, batch.data(), convs, k_out);
+        } else {
+          ++stack_fallbacks;
+          for (size_t i = 0; i < gn; ++i)
+            lanes[static_cast<size_t>(j)]->enqueue(*pp[i], *qq[i], counting, batch.data(), convs, k_out[i],
+                                                   /*copy_k_to_host=*/false);
+        }
+      }
+    } catch (...) {
+      errors[static_cast<size_t>(j)] = std::current_exception();
+      next = groups;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int j = 0; j < workers; ++j) threads.emplace_back(work, j);
+  for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
 std::vector<cpu::LogDet> CudaBackend::score_many(const std::vector<const Plan*>& plans,
                                                  const std::vector<const Params*>& params, Counting counting,
                                                  std::vector<KMatrix>* ks) {
@@ -98,7 +163,9 @@ std::vector<cpu::LogDet> CudaBackend::score_many(const std::vector<const Plan*>&
       lane.enqueue(*plans[c0 + i], *params[c0 + i], counting, m->batch.data(), m->convs, m->k_batch.data() + i * kk,
                    /*copy_k_to_host=*/false);
     };
-    if (m->threaded && lanes > 1 && count > 1) {
+    if (m->stack_group > 0) {
+      m->enqueue_stacked(plans, params, counting, c0, count);
+    } else if (m->threaded && lanes > 1 && count > 1) {
       std::atomic<size_t> next{0};
       std::vector<std::exception_ptr> errors(static_cast<size_t>(lanes));
       auto work = [&](int j) {
@@ -123,9 +190,15 @@ std::vector<cpu::LogDet> CudaBackend::score_many(const std::vector<const Plan*>&
     }
 
     cudaStream_t s = m->solver_stream.get();
-    for (int j = 0; j < lanes; ++j) {
-      cudaEvent_t done = m->lane_done[static_cast<size_t>(j)].get();
-      NASWOT_CHECK_CUDA(cudaEventRecord(done, m->lanes[static_cast<size_t>(j)]->stream()));
+    while (m->lane_done.size() < m->lanes.size()) m->lane_done.push_back(make_event());
+    for (size_t j = 0; j < m->lanes.size(); ++j) {  // stacked fallbacks may use lanes beyond `lanes`
+      cudaEvent_t done = m->lane_done[j].get();
+      NASWOT_CHECK_CUDA(cudaEventRecord(done, m->lanes[j]->stream()));
+      NASWOT_CHECK_CUDA(cudaStreamWaitEvent(s, done, 0));
+    }
+    for (size_t j = 0; j < m->stackers.size(); ++j) {
+      cudaEvent_t done = m->stack_done[j].get();
+      NASWOT_CHECK_CUDA(cudaEventRecord(done, m->stackers[j]->runner.stream()));
       NASWOT_CHECK_CUDA(cudaStreamWaitEvent(s, done, 0));
     }
     bool on_device = !m->host_logdet;

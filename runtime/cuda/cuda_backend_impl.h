@@ -1,6 +1,7 @@
 // CudaBackend's private state, shared by cuda_backend.cpp (setup, compute_k) and
 // cuda_backend_batch.cpp (score_many). Not part of the public interface.
 #pragma once
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +10,9 @@
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/lane.h"
 #include "runtime/cuda/memory.h"
+#include "runtime/cuda/schedule.h"
+#include "runtime/cuda/stack_plan.h"
+#include "runtime/cuda/stack_runner.h"
 
 namespace naswot::rt {
 
@@ -44,6 +48,21 @@ struct CudaBackend::Impl {
   bool host_logdet = false;
   bool profiling = false;
   LaneProfile profile;  // set when cuSOLVER refused the batched Cholesky once
+
+  // Stacked execution (set_stacking): one worker per group in flight.
+  struct StackWorker {
+    StackRunner runner;
+    std::vector<Schedule> schedules;
+    StackPlan plan;
+  };
+  int stack_group = 0;
+  int stack_workers = 2;
+  std::vector<std::unique_ptr<StackWorker>> stackers;
+  std::atomic<int64_t> stack_fallbacks{0};
+  std::vector<Event> stack_done;
+  // Enqueues plans[c0 .. c0 + count) in stacked groups, K into k_batch slots 0 .. count.
+  void enqueue_stacked(const std::vector<const Plan*>& plans, const std::vector<const Params*>& params,
+                       Counting counting, size_t c0, size_t count);
 
   void check_batch(const Plan& plan) const;
   void grow_lanes(int count);  // create lanes up to count and size them to caps

@@ -1,5 +1,6 @@
-// The CUDA backend's op dispatch: one switch over OpKind (Lane::run_step) and, next to it, the
-// supports() predicate with the same cases (STYLE.md habit 12). Semantics equal CpuBackend's;
+// The CUDA backend's op dispatch for one architecture: Lane::run_step sends per-image ops to
+// enqueue_run_op (run_op.h, one switch over OpKind shared with the stacked path) and runs node
+// and tap steps here; supports() lists the same cases (STYLE.md habit 12). Semantics equal CpuBackend's;
 // the differences are only in how the work is grouped:
 //  * BatchNorm and Add run as "node" steps (schedule.h): per BN term, batchnorm_stats_invstd on
 //    the BN's input, then one bn_add_pack pass that also writes the sign bits when the output is
@@ -15,6 +16,7 @@
 #include "kernels/cuda/popcount_k.cuh"
 #include "kernels/cuda/signpack.cuh"
 #include "runtime/cuda/lane.h"
+#include "runtime/cuda/run_op.h"
 #include "runtime/error.h"
 
 namespace naswot::rt {
@@ -26,12 +28,7 @@ size_t align256(size_t bytes) { return (bytes + 255) / 256 * 256; }
 
 }  // namespace
 
-cuda::Conv2dShape conv_shape(const Plan& plan, const Op& op) {
-  const Shape4 x = plan.tensor(op.inputs.at(0)).shape;
-  const ConvAttr& a = op.conv;
-  return {x.n,        x.h,        x.w,          x.c,          a.out_channels, a.kernel_h, a.kernel_w,
-          a.stride_h, a.stride_w, a.pad_h,      a.pad_w,      a.dilation_h,   a.dilation_w, a.groups};
-}
+cuda::Conv2dShape conv_shape(const Plan& plan, const Op& op) { return conv_shape_of(op, plan.tensor(op.inputs.at(0)).shape); }
 
 bool supports(const Op& op) {
   switch (op.kind) {
@@ -54,85 +51,43 @@ bool supports(const Op& op) {
 
 void Lane::run_step(const Plan& plan, const Step& step, Counting counting, ConvPlanCache& convs) {
   const Op& op = plan.graph().ops[static_cast<size_t>(step.op)];
-  cudaStream_t s = m_stream.get();
-  auto in_shape = [&](size_t k) { return plan.tensor(op.inputs[k]).shape; };
-  auto x = [&](size_t k) { return tensor(op.inputs[k]); };
+  if (op.kind == OpKind::Input) return;  // aliased, never scheduled
+  if (step.kind == StepKind::Node) {
+    run_node(plan, step, counting);
+    return;
+  }
+  if (step.kind == StepKind::Tap) {
+    const PlannedTap& tap = plan.taps()[static_cast<size_t>(step.tap_slot)];
+    run_tap(plan, step.tap_slot, counting, tensor(tap.tensor));
+    return;
+  }
   auto param = [&](size_t k) {  // k-th parameter slot of this op, on the device
     return reinterpret_cast<const float*>(region(ArenaRegion::Params)) +
            m_slots[static_cast<size_t>(m_first_slot[static_cast<size_t>(step.op)]) + k].offset;
   };
-  switch (op.kind) {
-    case OpKind::Input: return;  // aliased, never scheduled
-    case OpKind::Conv: {
-      const cuda::Conv2dShape cs = conv_shape(plan, op);
-      const ConvPlan& cp = convs.get(m_cudnn.get(), conv_key(cs));
-      NASWOT_EXPECT(cp.workspace_bytes <= m_capacity.workspace_bytes, Internal,
-                    "conv workspace " << cp.workspace_bytes << " exceeds the arena's " << m_capacity.workspace_bytes);
-      cuda::conv2d(cp.view(m_cudnn.get()), cs, x(0), param(0), op.bias.empty() ? nullptr : param(1),
-                   tensor(op.output), region(ArenaRegion::Workspace), s);
-      return;
-    }
-    case OpKind::BatchNorm: run_node(plan, step, counting); return;  // lone BN: one-term node
-    case OpKind::Add:
-      if (step.kind == StepKind::Node) {
-        run_node(plan, step, counting);
-      } else {
-        std::vector<const float*> xs(op.inputs.size());
-        for (size_t k = 0; k < xs.size(); ++k) xs[k] = x(k);
-        cuda::add_n(xs.data(), static_cast<int>(xs.size()), plan.tensor(op.output).shape.numel(), tensor(op.output), s);
-      }
-      return;
-    case OpKind::Relu: cuda::relu(x(0), in_shape(0).numel(), tensor(op.output), s); return;
-    case OpKind::AvgPool:
-    case OpKind::MaxPool: {
-      const Shape4 i = in_shape(0);
-      const cuda::Pool2dShape ps{i.n, i.h, i.w, i.c, op.pool.kernel, op.pool.stride, op.pool.pad};
-      if (op.kind == OpKind::AvgPool)
-        cuda::avgpool2d(ps, op.pool.count_include_pad, x(0), tensor(op.output), s);
-      else
-        cuda::maxpool2d(ps, x(0), tensor(op.output), s);
-      return;
-    }
-    case OpKind::Zero: {
-      const Shape4 i = in_shape(0);
-      cuda::zero(x(0), i.n, i.h, i.w, i.c, op.pool.stride, tensor(op.output), s);
-      return;
-    }
-    case OpKind::Shift: {
-      const Shape4 i = in_shape(0);
-      cuda::shift_up_left(x(0), i.n, i.h, i.w, i.c, tensor(op.output), s);
-      return;
-    }
-    case OpKind::Concat: {
-      const float* xs[kMaxConcatInputs];
-      int channels[kMaxConcatInputs];
-      for (size_t k = 0; k < op.inputs.size(); ++k) {
-        xs[k] = x(k);
-        channels[k] = in_shape(k).c;
-      }
-      const Shape4 o = plan.tensor(op.output).shape;
-      cuda::concat_channels(xs, channels, static_cast<int>(op.inputs.size()), static_cast<int64_t>(o.n) * o.h * o.w,
-                            tensor(op.output), s);
-      return;
-    }
-    case OpKind::GlobalAvgPool: {
-      const Shape4 i = in_shape(0);
-      cuda::global_avgpool(i.n, static_cast<int64_t>(i.h) * i.w, i.c, x(0), tensor(op.output), s);
-      return;
-    }
-    case OpKind::Linear: {
-      const Shape4 i = in_shape(0);
-      cuda::linear(x(0), i.n, static_cast<int>(i.per_image()), op.out_features, param(0),
-                   op.bias.empty() ? nullptr : param(1), tensor(op.output), s);
-      return;
-    }
-    case OpKind::Tap: {
-      const PlannedTap& tap = plan.taps()[static_cast<size_t>(step.tap_slot)];
-      run_tap(plan, step.tap_slot, counting, tensor(tap.tensor));
-      return;
-    }
+  NASWOT_EXPECT(op.inputs.size() <= static_cast<size_t>(kMaxConcatInputs), Unsupported,
+                "op '" << op.name << "' has more than " << kMaxConcatInputs << " inputs");
+  const float* xs[kMaxConcatInputs];
+  Shape4 in[kMaxConcatInputs];
+  for (size_t k = 0; k < op.inputs.size(); ++k) {
+    xs[k] = tensor(op.inputs[k]);
+    in[k] = plan.tensor(op.inputs[k]).shape;
   }
-  throw_error(ErrorKind::Internal, std::string("cuda backend: unexpected op kind ") + to_string(op.kind));
+  RunOpArgs args;
+  args.op = &op;
+  args.in = in;
+  args.out = plan.tensor(op.output).shape;
+  args.xs = xs;
+  const bool has_params = m_first_slot[static_cast<size_t>(step.op)] >= 0;
+  args.weight = has_params ? param(0) : nullptr;
+  args.bias = has_params && !op.bias.empty() ? param(1) : nullptr;
+  args.y = tensor(op.output);
+  if (op.kind == OpKind::Conv) args.conv = &convs.get(m_cudnn.get(), conv_key(conv_shape(plan, op)));
+  args.cudnn = m_cudnn.get();
+  args.workspace = region(ArenaRegion::Workspace);
+  args.workspace_bytes = m_capacity.workspace_bytes;
+  args.stream = m_stream.get();
+  enqueue_run_op(args);
 }
 
 void Lane::run_node(const Plan& plan, const Step& step, Counting counting) {

@@ -10,6 +10,7 @@
 
 #include "cells/darts.h"
 #include "cuda_test_util.h"
+#include "darts_test_genotypes.h"
 #include "kernels/cpu/logdet.h"
 #include "runtime/cpu_backend.h"
 #include "runtime/params.h"
@@ -24,10 +25,7 @@ constexpr double kScoreRtol = 1e-6;
 // Together they use every op of the pycls set, both cell types, a 5-step NDS-style cell with loose
 // ends, and an input (state 0 of the normal cell) that no edge reads.
 const char* const kGenotypes[] = {
-    "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_5x5', 1), ('dil_conv_3x3', 0), ('skip_connect', 1), "
-    "('max_pool_3x3', 2), ('avg_pool_3x3', 3), ('none', 1), ('conv_7x1_1x7', 4)], normal_concat=[2, 3, 4, 5], "
-    "reduce=[('max_pool_3x3', 0), ('skip_connect', 1), ('dil_conv_5x5', 0), ('sep_conv_7x7', 1), "
-    "('conv_3x1_1x3', 2), ('avg_pool_3x3', 0), ('none', 0), ('dil_sep_conv_3x3', 3)], reduce_concat=[2, 3, 4, 5])",
+    kDartsEveryOpGenotype,
     "Genotype(normal=[('conv_1x1', 1), ('conv_3x3', 1), ('avg_pool_5x5', 2), ('max_pool_5x5', 1), "
     "('max_pool_7x7', 3), ('skip_connect', 2), ('sep_conv_3x3', 4), ('avg_pool_3x3', 1), ('skip_connect', 5), "
     "('conv_1x1', 3)], normal_concat=[6], "

@@ -9,12 +9,10 @@
 #include <limits>
 
 #include "cells/nb201.h"
+#include "cpu_run_op.h"
 #include "cuda_test_util.h"
 #include "kernels/cpu/batchnorm.h"
 #include "kernels/cpu/bn_add_pack.h"
-#include "kernels/cpu/conv2d.h"
-#include "kernels/cpu/elementwise.h"
-#include "kernels/cpu/pool.h"
 #include "kernels/cpu/popcount_k.h"
 #include "kernels/cpu/signpack.h"
 #include "runtime/cpu_backend.h"
@@ -79,61 +77,13 @@ rt::KMatrix replay(const rt::Plan& plan, const rt::Params& params, rt::Counting 
       if (tapped) accumulate(st.tap_slot, y, true);
       continue;
     }
-    auto in = [&](size_t i) { return plan.tensor(op.inputs[i]).shape; };
-    switch (op.kind) {
-      case rt::OpKind::Conv: {
-        const rt::Shape4 x = in(0);
-        const rt::ConvAttr& a = op.conv;
-        const cpu::Conv2dShape cs{x.n,      x.h,      x.w,     x.c,     a.out_channels, a.kernel_h,   a.kernel_w,
-                                  a.stride_h, a.stride_w, a.pad_h, a.pad_w, a.dilation_h,   a.dilation_w, a.groups};
-        cpu::conv2d(cs, tensor(s.canonical(op.inputs[0])), p(op.weight), p(op.bias), y);
-        break;
-      }
-      case rt::OpKind::Relu: cpu::relu(tensor(s.canonical(op.inputs[0])), out.numel(), y); break;
-      case rt::OpKind::AvgPool:
-      case rt::OpKind::MaxPool: {
-        const rt::Shape4 x = in(0);
-        const cpu::Pool2dShape ps{x.n, x.h, x.w, x.c, op.pool.kernel, op.pool.stride, op.pool.pad};
-        if (op.kind == rt::OpKind::AvgPool)
-          cpu::avgpool2d(ps, op.pool.count_include_pad, tensor(s.canonical(op.inputs[0])), y);
-        else
-          cpu::maxpool2d(ps, tensor(s.canonical(op.inputs[0])), y);
-        break;
-      }
-      case rt::OpKind::Shift: {
-        const rt::Shape4 x = in(0);
-        cpu::shift_up_left(tensor(s.canonical(op.inputs[0])), x.n, x.h, x.w, x.c, y);
-        break;
-      }
-      case rt::OpKind::Zero: {
-        const rt::Shape4 x = in(0);
-        cpu::zero(tensor(s.canonical(op.inputs[0])), x.n, x.h, x.w, x.c, op.pool.stride, y);
-        break;
-      }
-      case rt::OpKind::Concat: {
-        std::vector<const float*> xs;
-        std::vector<int> channels;
-        for (size_t i = 0; i < op.inputs.size(); ++i) {
-          xs.push_back(tensor(s.canonical(op.inputs[i])));
-          channels.push_back(in(i).c);
-        }
-        cpu::concat_channels(xs.data(), channels.data(), static_cast<int>(xs.size()),
-                             static_cast<int64_t>(out.n) * out.h * out.w, y);
-        break;
-      }
-      case rt::OpKind::GlobalAvgPool: {
-        const rt::Shape4 x = in(0);
-        cpu::global_avgpool(x.n, static_cast<int64_t>(x.h) * x.w, x.c, tensor(s.canonical(op.inputs[0])), y);
-        break;
-      }
-      case rt::OpKind::Linear: {
-        const rt::Shape4 x = in(0);
-        cpu::linear(tensor(s.canonical(op.inputs[0])), x.n, static_cast<int>(x.per_image()), op.out_features, p(op.weight),
-                    p(op.bias), y);
-        break;
-      }
-      default: ADD_FAILURE() << "replay: unexpected Run step for op " << rt::to_string(op.kind) << " '" << op.name << "'";
+    std::vector<rt::Shape4> in;
+    std::vector<const float*> xs;
+    for (rt::TensorId t : op.inputs) {
+      in.push_back(plan.tensor(t).shape);
+      xs.push_back(tensor(s.canonical(t)));
     }
+    cpu_run_op(op, in, out, xs, p(op.weight), p(op.bias), y);
   }
   return k;
 }

@@ -2,6 +2,7 @@
 // architecture (index, arch, score, status, n_units, seconds) as a table, CSV or JSON lines.
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -97,17 +98,32 @@ void run_score(const ScoreArgs& a) {
   };
   // Architectures go to the backend in groups: one at a time on the CPU (records stream out as
   // they are scored), --group at a time on the GPU (several in flight, one batched log-det).
+  // With groups, the next group's graphs and weights are built on a second host thread while the
+  // backend scores this one (the host preparation would otherwise leave the GPU idle).
   const size_t group = run_group_size(a.run, *backend);
-  for (size_t begin = 0; begin < archs.size(); begin += group) {
-    const size_t end = std::min(archs.size(), begin + group);
+  struct Prepared {
     std::vector<rt::Graph> graphs;
     std::vector<rt::Params> params;
-    graphs.reserve(end - begin);
-    params.reserve(end - begin);
+  };
+  auto prepare = [&](size_t begin) {  // only one prepare runs at a time: init_cache is not shared
+    const size_t end = std::min(archs.size(), begin + group);
+    Prepared p;
+    p.graphs.reserve(end - begin);
+    p.params.reserve(end - begin);
     for (size_t i = begin; i < end; ++i) {
-      graphs.push_back(space->build(archs[i]));
-      params.push_back(params_for(graphs.back()));
+      p.graphs.push_back(space->build(archs[i]));
+      p.params.push_back(params_for(p.graphs.back()));
     }
+    return p;
+  };
+  const bool overlap = group > 1;
+  Prepared current = archs.empty() ? Prepared{} : prepare(0);
+  std::future<Prepared> next;
+  for (size_t begin = 0; begin < archs.size(); begin += group) {
+    const size_t end = std::min(archs.size(), begin + group);
+    if (overlap && end < archs.size()) next = std::async(std::launch::async, prepare, end);
+    const std::vector<rt::Graph>& graphs = current.graphs;
+    const std::vector<rt::Params>& params = current.params;
     if (!a.export_weights.empty()) {
       std::vector<std::string> order;
       for (const rt::ParamSpec& p : graphs[0].params)
@@ -119,6 +135,7 @@ void run_score(const ScoreArgs& a) {
       const search::Score& s = scores[i];
       writer->write({archs[begin + i].index, archs[begin + i].arch, s.value, s.status, s.n_units, s.seconds});
     }
+    if (end < archs.size()) current = overlap ? next.get() : prepare(end);
   }
   if (a.profile) std::cerr << backend->profile_report();
 }

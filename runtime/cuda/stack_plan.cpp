@@ -1,0 +1,393 @@
+// StackPlan::build (see stack_plan.h): signatures and classes, the merged order, block
+// emission with gathers and broadcasts, then first-fit placement by liveness. Host-only.
+#include "runtime/cuda/stack_plan.h"
+
+#include <algorithm>
+#include <map>
+#include <queue>
+#include <sstream>
+#include <utility>
+
+#include "kernels/cpu/signpack.h"
+#include "runtime/cuda/first_fit.h"
+#include "runtime/error.h"
+
+namespace naswot::rt {
+namespace {
+
+size_t align_floats(size_t floats) { return (floats + kArenaAlignFloats - 1) / kArenaAlignFloats * kArenaAlignFloats; }
+
+std::ostream& operator<<(std::ostream& os, const Shape4& s) { return os << s.n << 'x' << s.h << 'x' << s.w << 'x' << s.c; }
+
+const ParamTensor* param_of(const Params& params, const std::string& name, const Op& op) {
+  if (name.empty()) return nullptr;
+  const ParamTensor* t = params.find(name);
+  NASWOT_EXPECT(t != nullptr, BadInput, "params: tensor '" << name << "' of op '" << op.name << "' is missing");
+  return t;
+}
+
+struct Member {
+  int arch = 0;
+  int step = 0;  // index into that architecture's Schedule::steps()
+};
+
+struct Class {
+  StepKind kind = StepKind::Run;
+  std::vector<Member> members;  // in architecture order
+  int key = 0;                  // smallest position of a member in its architecture's class list
+};
+
+// Blocks each stacked step reads, writes and uses only while it runs.
+struct Access {
+  std::vector<int> reads, writes, temps;
+};
+
+}  // namespace
+
+int64_t stack_stats_floats(int channels) {
+  return 3 * static_cast<int64_t>(align_floats(static_cast<size_t>(channels)));
+}
+
+int64_t stack_bits_floats(int n, int64_t units) {
+  return 2 * static_cast<int64_t>(n) * cpu::sign_words(std::max<int64_t>(units, 1));
+}
+
+void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<const Params*>& params,
+                      const std::vector<const Schedule*>& schedules, Counting counting) {
+  NASWOT_EXPECT(!plans.empty() && plans.size() == params.size() && plans.size() == schedules.size(), Internal,
+                "stack plan: " << plans.size() << " plans, " << params.size() << " parameter sets, "
+                               << schedules.size() << " schedules");
+  const int archs = static_cast<int>(plans.size());
+  for (const Plan* p : plans)
+    NASWOT_EXPECT(p->input_shape() == plans[0]->input_shape(), Internal,
+                  "stack plan: architectures of one group must share the input batch shape");
+  m_plans = plans;
+  m_params = params;
+  m_steps.clear();
+  m_blocks.clear();
+  m_gathers.clear();
+  m_runs.clear();
+  m_nodes.clear();
+  m_taps.clear();
+  m_broadcast_runs = 0;
+  m_member_steps = 0;
+
+  // 1. ReLU views and classes.
+  std::vector<std::vector<char>> is_view(static_cast<size_t>(archs));
+  std::vector<std::vector<int>> arch_classes(static_cast<size_t>(archs));
+  std::vector<Class> classes;
+  std::map<std::string, int> class_of;
+  for (int a = 0; a < archs; ++a) {
+    const Plan& plan = *plans[static_cast<size_t>(a)];
+    const Schedule& s = *schedules[static_cast<size_t>(a)];
+    const Graph& g = plan.graph();
+    std::vector<int> table_reads(static_cast<size_t>(g.num_tensors), 0);
+    for (const Step& step : s.steps()) {
+      if (step.kind == StepKind::Node)
+        for (int k = 0; k < step.num_terms; ++k) ++table_reads[static_cast<size_t>(s.terms()[static_cast<size_t>(step.first_term + k)].x)];
+      if (step.kind == StepKind::Tap) ++table_reads[static_cast<size_t>(plan.taps()[static_cast<size_t>(step.tap_slot)].tensor)];
+    }
+    auto& view = is_view[static_cast<size_t>(a)];
+    view.assign(static_cast<size_t>(g.num_tensors), 0);
+    for (const Step& step : s.steps()) {
+      const Op& op = g.ops[static_cast<size_t>(step.op)];
+      if (step.kind == StepKind::Run && op.kind == OpKind::Relu && table_reads[static_cast<size_t>(op.output)] == 0 &&
+          op.output != s.canonical(g.output))
+        view[static_cast<size_t>(op.output)] = 1;
+    }
+    std::map<std::string, int> seen;
+    for (size_t i = 0; i < s.steps().size(); ++i) {
+      const Step& step = s.steps()[i];
+      const Op& op = g.ops[static_cast<size_t>(step.op)];
+      std::ostringstream sig;
+      if (step.kind == StepKind::Run) {
+        if (view[static_cast<size_t>(op.output)]) continue;
+        const ConvAttr& c = op.conv;
+        sig << "R|" << to_string(op.kind) << '|' << op.name << '|' << c.out_channels << ',' << c.kernel_h << ','
+            << c.kernel_w << ',' << c.stride_h << ',' << c.stride_w << ',' << c.pad_h << ',' << c.pad_w << ','
+            << c.dilation_h << ',' << c.dilation_w << ',' << c.groups << ',' << c.bias << '|' << op.pool.kernel << ','
+            << op.pool.stride << ',' << op.pool.pad << ',' << op.pool.count_include_pad << '|' << op.out_features;
+        for (TensorId t : op.inputs) sig << '|' << plan.tensor(t).shape;
+        const Params& ps = *params[static_cast<size_t>(a)];
+        sig << "|w" << static_cast<const void*>(param_of(ps, op.weight, op)) << "|b"
+            << static_cast<const void*>(param_of(ps, op.bias, op));
+      } else if (step.kind == StepKind::Node) {
+        sig << "N|" << to_string(op.kind) << '|' << op.name << '|' << plan.tensor(op.output).shape << '|'
+            << step.sum_from_zero;
+      } else {
+        const PlannedTap& tap = plan.taps()[static_cast<size_t>(step.tap_slot)];
+        sig << "T|" << op.name << '|' << tap.units;
+      }
+      std::string key = sig.str();
+      const int repeat = seen[key]++;
+      if (repeat > 0) key += "#" + std::to_string(repeat);
+      auto [it, inserted] = class_of.emplace(key, static_cast<int>(classes.size()));
+      if (inserted) classes.push_back({step.kind, {}, static_cast<int>(arch_classes[static_cast<size_t>(a)].size())});
+      Class& cls = classes[static_cast<size_t>(it->second)];
+      cls.key = std::min(cls.key, static_cast<int>(arch_classes[static_cast<size_t>(a)].size()));
+      cls.members.push_back({a, static_cast<int>(i)});
+      arch_classes[static_cast<size_t>(a)].push_back(it->second);
+      ++m_member_steps;
+    }
+  }
+  m_classes = static_cast<int>(classes.size());
+
+  // 2. Merged order: topological sort of the union of the per-architecture chains, smallest
+  // position first.
+  std::vector<std::vector<int>> next(classes.size());
+  std::vector<int> indegree(classes.size(), 0);
+  for (const auto& chain : arch_classes)
+    for (size_t i = 1; i < chain.size(); ++i) {
+      next[static_cast<size_t>(chain[i - 1])].push_back(chain[i]);
+      ++indegree[static_cast<size_t>(chain[i])];
+    }
+  using Ready = std::pair<int, int>;  // (key, class)
+  std::priority_queue<Ready, std::vector<Ready>, std::greater<>> ready;
+  for (size_t c = 0; c < classes.size(); ++c)
+    if (indegree[c] == 0) ready.push({classes[c].key, static_cast<int>(c)});
+  std::vector<int> order;
+  while (!ready.empty()) {
+    const int c = ready.top().second;
+    ready.pop();
+    order.push_back(c);
+    for (int d : next[static_cast<size_t>(c)])
+      if (--indegree[static_cast<size_t>(d)] == 0) ready.push({classes[static_cast<size_t>(d)].key, d});
+  }
+  NASWOT_EXPECT(order.size() == classes.size(), Internal,
+                "stack plan: the architectures order their steps inconsistently (" << order.size() << " of "
+                                                                                   << classes.size() << " classes ordered)");
+
+  // 3. Emission.
+  std::vector<std::vector<StackRef>> ref(static_cast<size_t>(archs));
+  std::vector<std::vector<char>> has_ref(static_cast<size_t>(archs));
+  for (int a = 0; a < archs; ++a) {
+    const Graph& g = plans[static_cast<size_t>(a)]->graph();
+    ref[static_cast<size_t>(a)].assign(static_cast<size_t>(g.num_tensors), StackRef{});
+    has_ref[static_cast<size_t>(a)].assign(static_cast<size_t>(g.num_tensors), 0);
+    has_ref[static_cast<size_t>(a)][static_cast<size_t>(g.input)] = 1;  // kBatchBlock
+  }
+  // The input of each view (a ReLU output), per architecture.
+  std::vector<std::vector<TensorId>> view_input(static_cast<size_t>(archs));
+  for (int a = 0; a < archs; ++a) {
+    const Plan& plan = *plans[static_cast<size_t>(a)];
+    const Schedule& s = *schedules[static_cast<size_t>(a)];
+    auto& vi = view_input[static_cast<size_t>(a)];
+    vi.assign(static_cast<size_t>(plan.graph().num_tensors), kNoTensor);
+    for (const Step& step : s.steps()) {
+      const Op& op = plan.graph().ops[static_cast<size_t>(step.op)];
+      if (step.kind == StepKind::Run && op.kind == OpKind::Relu && is_view[static_cast<size_t>(a)][static_cast<size_t>(op.output)])
+        vi[static_cast<size_t>(op.output)] = s.canonical(op.inputs.at(0));
+    }
+  }
+  auto ref_of = [&](int a, TensorId t) {
+    const Schedule& s = *schedules[static_cast<size_t>(a)];
+    bool relu = false;
+    t = s.canonical(t);
+    while (view_input[static_cast<size_t>(a)][static_cast<size_t>(t)] != kNoTensor) {
+      relu = true;
+      t = view_input[static_cast<size_t>(a)][static_cast<size_t>(t)];
+    }
+    NASWOT_EXPECT(has_ref[static_cast<size_t>(a)][static_cast<size_t>(t)], Internal,
+                  "stack plan: architecture " << a << " reads tensor " << t << " before it is written");
+    StackRef r = ref[static_cast<size_t>(a)][static_cast<size_t>(t)];
+    r.relu = r.relu || relu;
+    return r;
+  };
+  auto set_ref = [&](int a, TensorId t, StackRef r) {
+    ref[static_cast<size_t>(a)][static_cast<size_t>(t)] = r;
+    has_ref[static_cast<size_t>(a)][static_cast<size_t>(t)] = 1;
+  };
+  auto new_block = [&](int64_t seg_floats, int segments, bool broadcast) {
+    StackBlock b;
+    b.seg_floats = seg_floats;
+    b.segments = broadcast ? 1 : segments;
+    b.broadcast = broadcast;
+    m_blocks.push_back(b);
+    return static_cast<int>(m_blocks.size()) - 1;
+  };
+  std::vector<Access> access;
+  auto push_step = [&](StackStepKind kind, int index, Access acc) {
+    m_steps.push_back({kind, index});
+    access.push_back(std::move(acc));
+  };
+  auto read_block = [](Access& acc, const StackRef& r) {
+    if (r.block != kBatchBlock) acc.reads.push_back(r.block);
+  };
+
+  for (int c : order) {
+    const Class& cls = classes[static_cast<size_t>(c)];
+    const Member& first = cls.members.front();
+    const Plan& plan0 = *plans[static_cast<size_t>(first.arch)];
+    const Schedule& s0 = *schedules[static_cast<size_t>(first.arch)];
+    const Step& step0 = s0.steps()[static_cast<size_t>(first.step)];
+    const Op& op0 = plan0.graph().ops[static_cast<size_t>(step0.op)];
+    const int members = static_cast<int>(cls.members.size());
+
+    if (cls.kind == StepKind::Run) {
+      const size_t inputs = op0.inputs.size();
+      std::vector<std::vector<StackRef>> in(inputs, std::vector<StackRef>(static_cast<size_t>(members)));
+      bool same = true;
+      for (int m = 0; m < members; ++m) {
+        const Member& mem = cls.members[static_cast<size_t>(m)];
+        const Op& op = plans[static_cast<size_t>(mem.arch)]->graph().ops[static_cast<size_t>(
+            schedules[static_cast<size_t>(mem.arch)]->steps()[static_cast<size_t>(mem.step)].op)];
+        for (size_t k = 0; k < inputs; ++k) {
+          in[k][static_cast<size_t>(m)] = ref_of(mem.arch, op.inputs[k]);
+          same = same && in[k][static_cast<size_t>(m)] == in[k][0];
+        }
+      }
+      const int segments = same ? 1 : members;
+      StackRun run;
+      run.arch = first.arch;
+      run.op = step0.op;
+      run.segments = segments;
+      const Params& ps = *params[static_cast<size_t>(first.arch)];
+      run.weight = param_of(ps, op0.weight, op0);
+      run.bias = param_of(ps, op0.bias, op0);
+      Access acc;
+      for (size_t k = 0; k < inputs; ++k) {
+        const std::vector<StackRef>& r = in[k];
+        bool direct = !r[0].relu;
+        if (direct && segments > 1) {
+          const StackBlock* b = r[0].block == kBatchBlock ? nullptr : &m_blocks[static_cast<size_t>(r[0].block)];
+          direct = b != nullptr && !b->broadcast;
+          for (int m = 1; direct && m < segments; ++m)
+            direct = !r[static_cast<size_t>(m)].relu && r[static_cast<size_t>(m)].block == r[0].block &&
+                     r[static_cast<size_t>(m)].rank == r[0].rank + m;
+        }
+        if (direct) {
+          run.in_block.push_back(r[0].block);
+          run.in_rank.push_back(r[0].rank);
+          read_block(acc, r[0]);
+          continue;
+        }
+        StackGather gather;
+        gather.dst_block = new_block(plan0.tensor(op0.inputs[k]).shape.numel(), segments, false);
+        gather.src.assign(r.begin(), r.begin() + segments);
+        Access gacc;
+        for (const StackRef& src : gather.src) read_block(gacc, src);
+        gacc.writes.push_back(gather.dst_block);
+        m_gathers.push_back(std::move(gather));
+        push_step(StackStepKind::Gather, static_cast<int>(m_gathers.size()) - 1, std::move(gacc));
+        run.in_block.push_back(m_gathers.back().dst_block);
+        run.in_rank.push_back(0);
+        acc.reads.push_back(m_gathers.back().dst_block);
+      }
+      const bool broadcast = same && members > 1;
+      run.out_block = new_block(plan0.tensor(op0.output).shape.numel(), segments, broadcast);
+      acc.writes.push_back(run.out_block);
+      for (int m = 0; m < members; ++m) {
+        const Member& mem = cls.members[static_cast<size_t>(m)];
+        const Op& op = plans[static_cast<size_t>(mem.arch)]->graph().ops[static_cast<size_t>(
+            schedules[static_cast<size_t>(mem.arch)]->steps()[static_cast<size_t>(mem.step)].op)];
+        set_ref(mem.arch, op.output, {run.out_block, same ? 0 : m, false});
+      }
+      if (broadcast) ++m_broadcast_runs;
+      m_runs.push_back(std::move(run));
+      push_step(StackStepKind::Run, static_cast<int>(m_runs.size()) - 1, std::move(acc));
+      continue;
+    }
+
+    if (cls.kind == StepKind::Node) {
+      StackNode node;
+      node.op = step0.op;
+      node.arch = first.arch;
+      node.sum_from_zero = step0.sum_from_zero;
+      node.out = plan0.tensor(op0.output).shape;
+      Access acc;
+      bool any_bits = false;
+      const int out_block = new_block(node.out.numel(), members, false);
+      for (int m = 0; m < members; ++m) {
+        const Member& mem = cls.members[static_cast<size_t>(m)];
+        const Plan& plan = *plans[static_cast<size_t>(mem.arch)];
+        const Schedule& s = *schedules[static_cast<size_t>(mem.arch)];
+        const Params& ps = *params[static_cast<size_t>(mem.arch)];
+        const Step& step = s.steps()[static_cast<size_t>(mem.step)];
+        const Op& op = plan.graph().ops[static_cast<size_t>(step.op)];
+        StackNodeArch na;
+        na.arch = mem.arch;
+        for (int k = 0; k < step.num_terms; ++k) {
+          const NodeTerm& nt = s.terms()[static_cast<size_t>(step.first_term + k)];
+          StackNodeTerm term;
+          term.x = ref_of(mem.arch, nt.x);
+          NASWOT_EXPECT(!term.x.relu, Internal, "stack plan: node '" << op.name << "' reads a ReLU view");
+          read_block(acc, term.x);
+          if (nt.bn_op >= 0) {
+            const Op& bn = plan.graph().ops[static_cast<size_t>(nt.bn_op)];
+            term.stats = static_cast<int>(node.stats.size());
+            term.bn_op = nt.bn_op;
+            node.stats.push_back({term.x, term.stats, bn.eps});
+            term.gamma = param_of(ps, bn.weight, bn);
+            term.beta = param_of(ps, bn.bias, bn);
+          }
+          na.terms.push_back(term);
+        }
+        na.y = {out_block, m, false};
+        na.weight = step.tap_slot >= 0 ? plan.taps()[static_cast<size_t>(step.tap_slot)].weight(counting) : 0;
+        any_bits = any_bits || na.weight != 0;
+        set_ref(mem.arch, op.output, na.y);
+        node.archs.push_back(std::move(na));
+      }
+      acc.writes.push_back(out_block);
+      if (!node.stats.empty()) {
+        node.stats_block = new_block(stack_stats_floats(node.out.c), static_cast<int>(node.stats.size()), false);
+        acc.temps.push_back(node.stats_block);
+      }
+      if (any_bits) {
+        node.bits_block = new_block(stack_bits_floats(node.out.n, node.out.per_image()), members, false);
+        acc.temps.push_back(node.bits_block);
+      }
+      m_nodes.push_back(std::move(node));
+      push_step(StackStepKind::Node, static_cast<int>(m_nodes.size()) - 1, std::move(acc));
+      continue;
+    }
+
+    // Tap.
+    StackTap tap;
+    tap.n = plan0.batch();
+    tap.units = plan0.taps()[static_cast<size_t>(step0.tap_slot)].units;
+    Access acc;
+    for (const Member& mem : cls.members) {
+      const Plan& plan = *plans[static_cast<size_t>(mem.arch)];
+      const Step& step = schedules[static_cast<size_t>(mem.arch)]->steps()[static_cast<size_t>(mem.step)];
+      const PlannedTap& pt = plan.taps()[static_cast<size_t>(step.tap_slot)];
+      const int weight = pt.weight(counting);
+      if (weight == 0) continue;
+      StackTapArch ta{mem.arch, ref_of(mem.arch, pt.tensor), weight};
+      NASWOT_EXPECT(!ta.x.relu, Internal, "stack plan: a tap reads a ReLU view");
+      read_block(acc, ta.x);
+      tap.archs.push_back(ta);
+    }
+    if (tap.archs.empty()) continue;
+    tap.bits_block = new_block(stack_bits_floats(tap.n, tap.units), static_cast<int>(tap.archs.size()), false);
+    acc.temps.push_back(tap.bits_block);
+    m_taps.push_back(std::move(tap));
+    push_step(StackStepKind::Tap, static_cast<int>(m_taps.size()) - 1, std::move(acc));
+  }
+
+  // 4. Placement: outputs and temporaries placed before the step's dead inputs are released.
+  const int never = -1;
+  std::vector<int> last_use(m_blocks.size(), never);
+  for (size_t p = 0; p < access.size(); ++p)
+    for (int b : access[p].reads) last_use[static_cast<size_t>(b)] = static_cast<int>(p);
+  auto size_of = [&](int b) {
+    const StackBlock& blk = m_blocks[static_cast<size_t>(b)];
+    return align_floats(static_cast<size_t>(blk.seg_floats) * static_cast<size_t>(blk.segments));
+  };
+  FirstFit fit;
+  for (size_t p = 0; p < access.size(); ++p) {
+    Access& acc = access[p];
+    for (int b : acc.writes) m_blocks[static_cast<size_t>(b)].offset = fit.allocate(size_of(b));
+    for (int b : acc.temps) m_blocks[static_cast<size_t>(b)].offset = fit.allocate(size_of(b));
+    for (int b : acc.temps) fit.release(m_blocks[static_cast<size_t>(b)].offset, size_of(b));
+    std::sort(acc.reads.begin(), acc.reads.end());
+    acc.reads.erase(std::unique(acc.reads.begin(), acc.reads.end()), acc.reads.end());
+    for (int b : acc.reads)
+      if (last_use[static_cast<size_t>(b)] == static_cast<int>(p)) fit.release(m_blocks[static_cast<size_t>(b)].offset, size_of(b));
+    for (int b : acc.writes)
+      if (last_use[static_cast<size_t>(b)] == never) fit.release(m_blocks[static_cast<size_t>(b)].offset, size_of(b));
+  }
+  m_arena_floats = fit.high_water();
+}
+
+}  // namespace naswot::rt

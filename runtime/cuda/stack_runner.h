@@ -1,0 +1,65 @@
+// StackRunner: executes StackPlans (stack_plan.h) on one stream. Owns
+//  * one arena: the plan's blocks, then cuDNN workspace, then BN-statistics scratch (grown to
+//    the largest plan seen, never shrunk);
+//  * the descriptor tables of every table step (gather sources, statistics, node, popcount and
+//    sign-pack segments): built on the host into pinned memory and uploaded in ONE copy per
+//    group, before the group's launches;
+//  * device copies of the parameter tensors, kept across groups and keyed by tensor address
+//    and layout. The runner holds each tensor's shared_ptr, so an address it has seen is never
+//    reused by another tensor while the copy exists. NB-201 and DARTS spaces draw their weights
+//    from one ParamInitCache, so after the first groups nothing is uploaded; imported or
+//    per-architecture weights grow the cache, which is dropped at the start of the next group
+//    once it holds more than kMaxParamCacheBytes.
+// enqueue() waits for the previous group first (tables and arena are reused), then enqueues
+// the whole group without synchronizing: the caller waits on stream() (e.g. with an event).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "runtime/cuda/conv_plan.h"
+#include "runtime/cuda/memory.h"
+#include "runtime/cuda/stack_plan.h"
+
+namespace naswot::rt {
+
+class StackRunner {
+ public:
+  static constexpr size_t kMaxParamCacheBytes = size_t{1} << 30;
+
+  StackRunner();
+  // k_out[a]: device n x n int64 K of architecture a (zeroed here, then accumulated).
+  void enqueue(const StackPlan& sp, const float* batch, ConvPlanCache& convs, const std::vector<int64_t*>& k_out);
+  cudaStream_t stream() const { return m_stream.get(); }
+  int64_t growths() const { return m_growths; }        // arena or table (re)allocations
+  size_t cached_params() const { return m_params.size(); }
+  int64_t param_uploads() const { return m_uploads; }
+
+ private:
+  struct DeviceParam {
+    std::shared_ptr<const ParamTensor> host;  // keeps the key's address alive
+    DeviceBuffer<float> data;
+  };
+  // Device copy of parameter `name` of architecture `arch` (expected `count` values; conv
+  // weights reordered OIHW -> OHWI when `ohwi`).
+  const float* param(const StackPlan& sp, int arch, const Op& op, const std::string& name, size_t count, bool ohwi,
+                     int in_per_group);
+  unsigned char* table_slot(size_t bytes, size_t& offset);  // reserve host table bytes (aligned)
+
+  Stream m_stream;
+  CudnnHandle m_cudnn;
+  DeviceBuffer<unsigned char> m_arena;
+  size_t m_tensor_bytes = 0, m_workspace_bytes = 0, m_scratch_bytes = 0;
+  PinnedBuffer<unsigned char> m_tables_host;
+  DeviceBuffer<unsigned char> m_tables;
+  size_t m_tables_used = 0;
+  std::map<std::pair<const ParamTensor*, bool>, DeviceParam> m_params;
+  size_t m_param_bytes = 0;
+  int64_t m_uploads = 0;
+  int64_t m_growths = 0;
+};
+
+}  // namespace naswot::rt

@@ -1,0 +1,190 @@
+// CudaBackend's stacked execution (set_stacking; runtime/cuda/stack_plan.h, stack_runner.h) on
+// the device, against the lane path and the CPU oracle:
+//  * NB-201 groups (several groups per call, a partial last group, two workers): diag(K) = N_A
+//    exactly, scores within 1e-6 relative of the CPU, K equal to the lane path's except for a
+//    tiny fraction of entries (cuDNN may pick another algorithm for the larger stacked batch,
+//    which can flip a code bit whose pre-activation is within rounding of zero);
+//  * deterministic call to call; the second call allocates nothing (arena, tables and parameter
+//    copies are kept);
+//  * DARTS neighbours (grouped, dilated and separable convs, Shift, concat) agree with the CPU;
+//  * a group without a common order runs on the lane path and still scores correctly.
+// The plan logic itself is checked without a device in stack_replay_test.cpp.
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "cells/darts.h"
+#include "cells/nb201.h"
+#include "cuda_test_util.h"
+#include "darts_test_genotypes.h"
+#include "kernels/cpu/logdet.h"
+#include "runtime/cpu_backend.h"
+#include "runtime/params.h"
+#include "runtime/plan.h"
+
+namespace naswot::test {
+namespace {
+
+constexpr uint32_t kStackNetSeed = kSeed + 1301;
+constexpr double kScoreRtol = 1e-6;
+
+rt::Batch batch_of(const rt::Shape4& shape) {
+  rt::Batch b;
+  b.shape = shape;
+  b.data = random_normal(static_cast<size_t>(shape.numel()), 0.0, 1.0, kStackNetSeed);
+  b.source = "synthetic normal (stack_backend_test)";
+  return b;
+}
+
+// Graphs, plans and weights shared through one ParamInitCache, as the search spaces do.
+struct Space {
+  std::vector<std::unique_ptr<rt::Graph>> graphs;
+  std::vector<std::unique_ptr<rt::Plan>> plans;
+  std::vector<rt::Params> params;
+  std::vector<const rt::Plan*> plan_ptrs;
+  std::vector<const rt::Params*> param_ptrs;
+  void add_all(std::vector<rt::Graph> gs, const rt::Shape4& shape) {
+    rt::ParamInitCache cache(5);
+    for (rt::Graph& g : gs) {
+      graphs.push_back(std::make_unique<rt::Graph>(std::move(g)));
+      plans.push_back(std::make_unique<rt::Plan>(*graphs.back(), shape));
+      params.push_back(cache.params_for(*graphs.back()));
+    }
+    for (size_t i = 0; i < plans.size(); ++i) {
+      plan_ptrs.push_back(plans[i].get());
+      param_ptrs.push_back(&params[i]);
+    }
+  }
+};
+
+void expect_scores_match(const Space& s, const std::vector<cpu::LogDet>& got, const std::vector<rt::KMatrix>& kg,
+                         rt::CpuBackend& cpu, rt::Counting counting) {
+  for (size_t i = 0; i < s.plans.size(); ++i) {
+    SCOPED_TRACE("architecture " + std::to_string(i));
+    rt::KMatrix kc;
+    cpu.compute_k(*s.plans[i], s.params[i], counting, kc);
+    for (int d = 0; d < kc.n; ++d) EXPECT_EQ(kg[i].at(d, d), s.plans[i]->n_units(counting)) << "diag(K) = N_A";
+    const cpu::LogDet lc = cpu::logabsdet(kc.values.data(), kc.n);
+    EXPECT_EQ(got[i].method == cpu::LogDetMethod::Singular, lc.method == cpu::LogDetMethod::Singular);
+    if (std::isfinite(lc.value)) {
+      EXPECT_NEAR(got[i].value, lc.value, kScoreRtol * std::fabs(lc.value));
+    } else {
+      EXPECT_EQ(got[i].value, lc.value);
+    }
+  }
+}
+
+// Scores `s` stacked (groups of `group`, `workers` in flight) and checks them against the CPU.
+void expect_stacked_matches_cpu(const Space& s, const rt::Shape4& shape, int group, int workers,
+                                int64_t expected_fallbacks) {
+  rt::CudaBackend gpu;
+  gpu.set_batch(batch_of(shape));
+  gpu.set_stacking(group, workers);
+  std::vector<rt::KMatrix> kg;
+  const std::vector<cpu::LogDet> got = gpu.score_many(s.plan_ptrs, s.param_ptrs, rt::Counting::Reference, &kg);
+  EXPECT_EQ(gpu.stacking_fallbacks(), expected_fallbacks);
+  rt::CpuBackend cpu;
+  cpu.set_batch(batch_of(shape));
+  expect_scores_match(s, got, kg, cpu, rt::Counting::Reference);
+}
+
+TEST(CudaStacked, Nb201MatchesCpuAndLanes) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  const rt::Shape4 shape{32, 32, 32, 3};
+  const rt::Batch batch = batch_of(shape);
+  Space s;
+  std::vector<rt::Graph> gs;
+  for (int i = 0; i < 11; ++i) gs.push_back(cells::build_nb201(cells::nb201_from_preindex((i * 4099 + 7) % cells::kNb201Size)));
+  gs.push_back(cells::build_nb201(cells::parse_nb201("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")));
+  s.add_all(std::move(gs), shape);
+
+  rt::CudaBackend lanes;
+  lanes.set_batch(batch);
+  std::vector<rt::KMatrix> kl;
+  const std::vector<cpu::LogDet> by_lanes = lanes.score_many(s.plan_ptrs, s.param_ptrs, rt::Counting::Reference, &kl);
+
+  rt::CudaBackend gpu;
+  gpu.set_batch(batch);
+  gpu.set_stacking(5, 2);  // 12 architectures: groups of 5, 5, 2 on two workers
+  std::vector<rt::KMatrix> kg;
+  const std::vector<cpu::LogDet> got = gpu.score_many(s.plan_ptrs, s.param_ptrs, rt::Counting::Reference, &kg);
+  ASSERT_EQ(got.size(), s.plans.size());
+  EXPECT_EQ(gpu.stacking_fallbacks(), 0);
+
+  int64_t differ = 0, total = 0;
+  for (size_t i = 0; i < kg.size(); ++i) {
+    for (size_t e = 0; e < kg[i].values.size(); ++e) differ += kg[i].values[e] != kl[i].values[e];
+    total += static_cast<int64_t>(kg[i].values.size());
+    if (std::isfinite(by_lanes[i].value)) {
+      EXPECT_NEAR(got[i].value, by_lanes[i].value, kScoreRtol * std::fabs(by_lanes[i].value)) << "vs lanes, " << i;
+    }
+  }
+  std::fprintf(stderr, "stacked vs lanes: %lld of %lld K entries differ\n", static_cast<long long>(differ),
+               static_cast<long long>(total));
+  EXPECT_LE(differ * 1000, total) << "more than 0.1% of K entries differ from the lane path";
+
+  rt::CpuBackend cpu;
+  cpu.set_batch(batch);
+  expect_scores_match(s, got, kg, cpu, rt::Counting::Reference);
+
+  // Deterministic, and warm: the second call allocates nothing.
+  const rt::AllocationCounters warm = rt::allocation_counters();
+  std::vector<rt::KMatrix> again;
+  (void)gpu.score_many(s.plan_ptrs, s.param_ptrs, rt::Counting::Reference, &again);
+  EXPECT_EQ(rt::allocation_counters(), warm) << "the second stacked call allocated";
+  for (size_t i = 0; i < kg.size(); ++i) EXPECT_EQ(again[i].values, kg[i].values) << "call to call, " << i;
+
+  // Unit counting through the same stacked path.
+  std::vector<rt::KMatrix> ku;
+  const std::vector<cpu::LogDet> unit = gpu.score_many(s.plan_ptrs, s.param_ptrs, rt::Counting::Unit, &ku);
+  expect_scores_match(s, unit, ku, cpu, rt::Counting::Unit);
+}
+
+TEST(CudaStacked, DartsNeighboursMatchCpu) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  const rt::Shape4 shape{16, 32, 32, 3};
+  const std::vector<cells::DartsGenotype> genotypes = darts_neighbour_group(6);
+  cells::DartsConfig config;
+  config.width = 8;
+  config.depth = 5;
+  std::vector<rt::Graph> gs;
+  for (const cells::DartsGenotype& g : genotypes) gs.push_back(cells::build_darts(g, config));
+  Space s;
+  s.add_all(std::move(gs), shape);
+  expect_stacked_matches_cpu(s, shape, 4, 1, 0);
+}
+
+// Two networks that run the same convolutions in opposite orders: no common order, so the
+// group falls back to the lane path (counted) and the scores are still the CPU's.
+TEST(CudaStacked, GroupWithoutCommonOrderFallsBackToLanes) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  auto chain = [](bool swap) {
+    rt::GraphBuilder b;
+    rt::TensorId x = b.input();
+    rt::ConvAttr a;
+    a.out_channels = 3;  // = input channels: both convs have one weight shape, so one tensor each
+    a.kernel_h = a.kernel_w = 3;
+    a.pad_h = a.pad_w = 1;
+    for (const char* name : {swap ? "second" : "first", swap ? "first" : "second"})
+      x = b.conv(b.hooked_relu(x, std::string(name) + ".act", /*wrapped=*/true), name, a);
+    x = b.hooked_relu(b.batchnorm(x, "bn"), "act", /*wrapped=*/false);
+    return b.finish(b.linear(b.global_avgpool(x, "gap"), "fc", 2, true));
+  };
+  const rt::Shape4 shape{16, 8, 8, 3};
+  std::vector<rt::Graph> gs;
+  gs.push_back(chain(false));
+  gs.push_back(chain(true));
+  Space s;
+  s.add_all(std::move(gs), shape);
+  expect_stacked_matches_cpu(s, shape, 2, 1, 1);
+}
+
+TEST(CudaStacked, RejectsBadSettings) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  rt::CudaBackend gpu;
+  NASWOT_EXPECT_BAD_INPUT(gpu.set_stacking(-1), "stacking group");
+  NASWOT_EXPECT_BAD_INPUT(gpu.set_stacking(8, 0), "workers");
+}
+
+}  // namespace
+}  // namespace naswot::test
