@@ -34,6 +34,7 @@ void bn_add_pack(const BnAddTerm* terms, int num_terms, bool sum_from_zero, int 
     NASWOT_EXPECT(t.x != nullptr, BadInput, "bn_add_pack: term " << k << " has no x");
     NASWOT_EXPECT(t.mean == nullptr || (t.invstd != nullptr && t.gamma != nullptr && t.beta != nullptr), BadInput,
                   "bn_add_pack: term " << k << " has a mean but lacks invstd, gamma or beta");
+    NASWOT_EXPECT(!(t.zero && t.mean != nullptr), BadInput, "bn_add_pack: term " << k << " is both zero and a BatchNorm");
   }
   const int64_t words = sign_words(units);
   const int64_t total = static_cast<int64_t>(n) * words;
@@ -49,7 +50,10 @@ void bn_add_pack(const BnAddTerm* terms, int num_terms, bool sum_from_zero, int 
       for (int k = 0; k < num_terms; ++k) {
         const BnAddTerm& term = terms[k];
         float tv = term.x[e];
-        if (term.mean != nullptr) tv = (tv - term.mean[c]) * term.invstd[c] * term.gamma[c] + term.beta[c];
+        if (term.zero)
+          tv = tv * 0.0f;  // cpu::zero's x * 0 (NaN stays NaN, the sign of zero follows x)
+        else if (term.mean != nullptr)
+          tv = (tv - term.mean[c]) * term.invstd[c] * term.gamma[c] + term.beta[c];
         if (k == 0)
           v = sum_from_zero ? 0.0f + tv : tv;
         else

@@ -1,5 +1,5 @@
 // The fused node pass of a cell, reference version (twin of kernels/cuda/bn_add_pack.cuh):
-//   y = [0 +] t_0 + t_1 + ... + t_{k-1},  t_j = BN_j(x_j) or x_j,
+//   y = [0 +] t_0 + t_1 + ... + t_{k-1},  t_j = BN_j(x_j), x_j or x_j * 0 (cpu::zero, stride 1),
 //   BN_j(x) = (x - mean_j[c]) * invstd_j[c] * gamma_j[c] + beta_j[c],
 // summed left to right in float, optionally also writing relu(y) (x < 0 ? 0 : x) and the packed
 // sign bits of y (signpack.h layout). This is what an NB-201 cell node is: the edges' BatchNorm
@@ -16,10 +16,11 @@ namespace naswot::cpu {
 
 struct BnAddTerm {
   const float* x = nullptr;       // [n][units]
-  const float* mean = nullptr;    // [channels]; nullptr: the term is x itself
+  const float* mean = nullptr;    // [channels]; nullptr: the term is x itself (or x * 0, below)
   const float* invstd = nullptr;  // [channels], from batchnorm_invstd
   const float* gamma = nullptr;   // [channels]
   const float* beta = nullptr;    // [channels]
+  bool zero = false;              // the term is x * 0.0f (a stride-1 Zero op: "none"); no mean
 };
 
 // invstd[c] = float(1.0 / sqrt(double(var[c]) + double(eps))), as cpu::batchnorm_apply computes it.

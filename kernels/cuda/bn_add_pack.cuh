@@ -13,12 +13,13 @@ namespace naswot::cuda {
 
 inline constexpr int kMaxBnAddTerms = 8;  // kernel-parameter array; NB-201 nodes have <= 3
 
-struct BnAddTerm {  // device pointers; mean == nullptr: the term is x itself
+struct BnAddTerm {  // device pointers; mean == nullptr: the term is x itself (or x * 0 when zero)
   const float* x = nullptr;
   const float* mean = nullptr;
   const float* invstd = nullptr;
   const float* gamma = nullptr;
   const float* beta = nullptr;
+  bool zero = false;  // the term is x * 0.0f (a stride-1 Zero op, NB-201's "none"); mean unused
 };
 
 // invstd[c] = float(1 / sqrt(double(var[c]) + eps)) (twin of cpu::batchnorm_invstd).
@@ -42,7 +43,9 @@ __device__ __forceinline__ float node_value(const BnAddTerm* terms, int count, b
   for (int k = 0; k < count; ++k) {
     const BnAddTerm& t = terms[k];
     float tv = t.x[e];
-    if (t.mean != nullptr) {
+    if (t.zero) {
+      tv = __fmul_rn(tv, 0.0f);  // cuda::zero's x * 0
+    } else if (t.mean != nullptr) {
       // ((x - mean) * invstd) * gamma + beta, every step rounded (cpu::batchnorm_apply order).
       tv = __fmul_rn(__fmul_rn(__fsub_rn(tv, t.mean[c]), t.invstd[c]), t.gamma[c]);
       tv = __fadd_rn(tv, t.beta[c]);

@@ -101,6 +101,7 @@ void Lane::run_node(const Plan& plan, const Step& step, Counting counting) {
   for (int k = 0; k < step.num_terms; ++k) {
     const NodeTerm& nt = m_schedule.terms()[static_cast<size_t>(step.first_term + k)];
     terms[k].x = tensor(nt.x);
+    terms[k].zero = nt.zero_op >= 0;
     if (nt.bn_op < 0) continue;
     const Op& bn = g.ops[static_cast<size_t>(nt.bn_op)];
     auto* mean = reinterpret_cast<float*>(stats + (3 * static_cast<size_t>(k) + 0) * stat_bytes);

@@ -40,16 +40,21 @@ void Schedule::build(const Plan& plan, int max_node_terms) {
   // Fusion decisions.
   std::vector<bool> absorbed(g.ops.size(), false);
   m_absorbed = 0;
+  m_absorbed_zeros = 0;
   for (int i : plan.order()) {
     const Op& op = g.ops[static_cast<size_t>(i)];
     if (op.kind != OpKind::Add || static_cast<int>(op.inputs.size()) > max_node_terms) continue;
     for (TensorId input : op.inputs) {
       const TensorId t = c(input);
       const int p = producer[static_cast<size_t>(t)];
-      if (p < 0 || g.ops[static_cast<size_t>(p)].kind != OpKind::BatchNorm) continue;
+      if (p < 0) continue;
+      const Op& prod = g.ops[static_cast<size_t>(p)];
+      const bool bn = prod.kind == OpKind::BatchNorm;
+      const bool zero = prod.kind == OpKind::Zero && prod.pool.stride == 1;
+      if (!bn && !zero) continue;
       if (readers[static_cast<size_t>(t)] != 1 || t == c(g.output)) continue;
       absorbed[static_cast<size_t>(p)] = true;
-      ++m_absorbed;
+      ++(bn ? m_absorbed : m_absorbed_zeros);
     }
   }
 
@@ -66,6 +71,7 @@ void Schedule::build(const Plan& plan, int max_node_terms) {
     const Op& op = g.ops[static_cast<size_t>(i)];
     Step step;
     step.op = i;
+    if (op.kind == OpKind::Zero && absorbed[static_cast<size_t>(i)]) continue;  // a term of its Add
     switch (op.kind) {
       case OpKind::Input: continue;
       case OpKind::BatchNorm:
@@ -73,7 +79,7 @@ void Schedule::build(const Plan& plan, int max_node_terms) {
         step.kind = StepKind::Node;
         step.first_term = static_cast<int>(m_terms.size());
         step.num_terms = 1;
-        m_terms.push_back({c(op.inputs.at(0)), i});
+        m_terms.push_back({c(op.inputs.at(0)), i, -1});
         step.tap_slot = node_slot(op.output);
         break;
       case OpKind::Add:
@@ -85,10 +91,13 @@ void Schedule::build(const Plan& plan, int max_node_terms) {
         for (TensorId input : op.inputs) {
           const TensorId t = c(input);
           const int p = producer[static_cast<size_t>(t)];
-          if (p >= 0 && absorbed[static_cast<size_t>(p)])
-            m_terms.push_back({c(g.ops[static_cast<size_t>(p)].inputs.at(0)), p});
-          else
-            m_terms.push_back({t, -1});
+          if (p >= 0 && absorbed[static_cast<size_t>(p)]) {
+            const Op& prod = g.ops[static_cast<size_t>(p)];
+            const bool bn = prod.kind == OpKind::BatchNorm;
+            m_terms.push_back({c(prod.inputs.at(0)), bn ? p : -1, bn ? -1 : p});
+          } else {
+            m_terms.push_back({t, -1, -1});
+          }
         }
         step.tap_slot = node_slot(op.output);
         break;

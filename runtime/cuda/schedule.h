@@ -3,7 +3,9 @@
 // Fusion (the "node" step, kernels/cuda/bn_add_pack.cuh): an Add whose input is a BatchNorm
 // output read by nothing else (no tap, not the network output) absorbs that BatchNorm: the node
 // step computes the BN statistics of the BN's input and applies BN + sum + sign-pack in one pass;
-// the BN output is never materialised. A BatchNorm that is not absorbed becomes a one-term node
+// the BN output is never materialised. A stride-1 Zero (NB-201's "none") read only by such an Add
+// is absorbed the same way: the node reads the Zero's input and adds x * 0 (bit-identical to the
+// Zero op, NaN included), so neither the zero tensor nor its pass exists. A BatchNorm that is not absorbed becomes a one-term node
 // step (BN apply + sign bits). A node step also handles the taps on its output (same K, the
 // bits come free), so later Tap ops of that tensor are dropped; other taps become Tap steps
 // (sign_pack + popcount) at their first occurrence, merged as the Plan merged them.
@@ -27,8 +29,9 @@ inline constexpr size_t kNotMaterialised = static_cast<size_t>(-1);
 inline constexpr size_t kBatchAlias = static_cast<size_t>(-2);
 
 struct NodeTerm {
-  TensorId x = kNoTensor;  // the tensor read: the BN's input for a BN term, else the Add's input
+  TensorId x = kNoTensor;  // the tensor read: the BN's (or Zero's) input for such a term, else the Add's input
   int bn_op = -1;          // index of the absorbed/own BatchNorm op, -1 for a plain term
+  int zero_op = -1;        // index of an absorbed stride-1 Zero op: the term is x * 0
 };
 
 enum class StepKind : uint8_t {
@@ -60,6 +63,7 @@ class Schedule {
   // The tensor that holds t's values (t itself unless t is a dropped duplicate ReLU's output).
   TensorId canonical(TensorId t) const { return m_canon.at(static_cast<size_t>(t)); }
   int absorbed_batchnorms() const { return m_absorbed; }
+  int absorbed_zeros() const { return m_absorbed_zeros; }
 
  private:
   std::vector<Step> m_steps;
@@ -68,6 +72,7 @@ class Schedule {
   std::vector<TensorId> m_canon;
   size_t m_tensor_floats = 0;
   int m_absorbed = 0;
+  int m_absorbed_zeros = 0;
 };
 
 }  // namespace naswot::rt

@@ -310,6 +310,7 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
           const NodeTerm& nt = s.terms()[static_cast<size_t>(step.first_term + k)];
           StackNodeTerm term;
           term.x = ref_of(mem.arch, nt.x);
+          term.zero = nt.zero_op >= 0;
           NASWOT_EXPECT(!term.x.relu, Internal, "stack plan: node '" << op.name << "' reads a ReLU view");
           read_block(acc, term.x);
           if (nt.bn_op >= 0) {

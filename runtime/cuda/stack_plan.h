@@ -88,6 +88,7 @@ struct StackNodeTerm {
   StackRef x;
   int stats = -1;   // index into StackNode::stats, -1 for a plain term
   int bn_op = -1;   // the BatchNorm op (in the member's graph) of a BN term
+  bool zero = false;  // the term is x * 0 (an absorbed stride-1 Zero)
   const ParamTensor* gamma = nullptr;
   const ParamTensor* beta = nullptr;
 };

@@ -194,6 +194,7 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
         for (size_t t = 0; t < na.terms.size(); ++t) {
           const StackNodeTerm& term = na.terms[t];
           ns.terms[t].x = ptr(term.x);
+          ns.terms[t].zero = term.zero;
           if (term.stats < 0) continue;
           const float* mean = seg(node.stats_block, node.stats[static_cast<size_t>(term.stats)].rank);
           const Op& bn = sp.plan(na.arch).graph().ops[static_cast<size_t>(term.bn_op)];

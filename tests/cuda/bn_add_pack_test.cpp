@@ -19,6 +19,7 @@ struct NodeCase {
   int n, h, w, c;
   std::vector<bool> bn;  // per term: BatchNorm or plain
   bool sum_from_zero;
+  std::vector<bool> zero = {};  // per term (when given): x * 0, NaN, infinities and -0 in x
 };
 
 void check_node(const NodeCase& nc) {
@@ -40,11 +41,13 @@ void check_node(const NodeCase& nc) {
   for (int k = 0; k < terms; ++k) {
     const auto uk = static_cast<size_t>(k);
     const uint32_t seed = kNodeSeed + 10 * static_cast<uint32_t>(k);
-    x[uk] = random_normal(count, 0.05 * k, 1.0 + 0.5 * k, seed);
+    const bool zero = uk < nc.zero.size() && nc.zero[uk];
+    x[uk] = zero ? awkward_input(count, seed) : random_normal(count, 0.05 * k, 1.0 + 0.5 * k, seed);
     dev.push_back(to_device(x[uk], s.get()));
     cpu_terms[uk].x = x[uk].data();
     gpu_terms[uk].x = dev.back().data();
-    if (!nc.bn[uk]) continue;
+    cpu_terms[uk].zero = gpu_terms[uk].zero = zero;
+    if (zero || !nc.bn[uk]) continue;
     std::vector<float> var(cn);
     mean[uk].resize(cn);
     invstd[uk].resize(cn);
@@ -95,6 +98,8 @@ TEST(CudaBnAddPack, MatchesCpuOnAwkwardShapes) {
   check_node({3, 4, 4, 3, {false, false, false}, true});  // plain add of three
   check_node({2, 7, 3, 1, {true, true, false, true}, true});  // one channel, four terms
   check_node({5, 5, 5, 13, {false}, true});          // add of one input: 0 + x
+  check_node({3, 5, 5, 7, {true, false, false}, true, {false, true, false}});  // a "none" edge: x * 0
+  check_node({2, 4, 4, 3, {false, false}, true, {true, true}});                 // only zeros (NaN kept)
 }
 
 TEST(CudaBnAddPack, MatchesCpuOnNb201Node) {

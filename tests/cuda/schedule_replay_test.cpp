@@ -64,6 +64,7 @@ rt::KMatrix replay(const rt::Plan& plan, const rt::Params& params, rt::Counting 
         const rt::NodeTerm& nt = s.terms()[static_cast<size_t>(st.first_term + t)];
         cpu::BnAddTerm& term = terms[static_cast<size_t>(t)];
         term.x = tensor(nt.x);
+        term.zero = nt.zero_op >= 0;
         if (nt.bn_op < 0) continue;
         const rt::Op& bn = g.ops[static_cast<size_t>(nt.bn_op)];
         float* mean = stats[static_cast<size_t>(t)].data();

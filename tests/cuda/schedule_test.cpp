@@ -68,6 +68,7 @@ void check_schedule(const std::string& arch_string) {
         EXPECT_EQ(s.canonical(t.x), t.x) << "node terms name canonical tensors";
         last[static_cast<size_t>(t.x)] = static_cast<int>(pos);
         if (t.bn_op >= 0 && t.bn_op != st.op) ++executed[t.bn_op];
+        if (t.zero_op >= 0) ++executed[t.zero_op];
       }
     } else {
       for (rt::TensorId t : op.inputs) last[static_cast<size_t>(s.canonical(t))] = static_cast<int>(pos);
@@ -109,9 +110,10 @@ void check_schedule(const std::string& arch_string) {
     nodes += st.kind == rt::StepKind::Node;
     taps += st.kind == rt::StepKind::Tap;
   }
-  std::printf("schedule %s: %zu steps (%d run, %d node, %d tap), %d BN fused, %zu tensor floats (plan arena %zu)\n",
-              arch_string.c_str(), s.steps().size(), runs, nodes, taps, s.absorbed_batchnorms(), s.tensor_floats(),
-              plan.arena_floats());
+  std::printf("schedule %s: %zu steps (%d run, %d node, %d tap), %d BN and %d zeros fused, %zu tensor floats (plan "
+              "arena %zu)\n",
+              arch_string.c_str(), s.steps().size(), runs, nodes, taps, s.absorbed_batchnorms(), s.absorbed_zeros(),
+              s.tensor_floats(), plan.arena_floats());
 
   // Parameter slots: each used parameter once, with its PyTorch element count.
   std::vector<rt::ParamSlot> slots;
@@ -143,6 +145,18 @@ TEST(CudaSchedule, FusesEveryBatchNormFeedingAMultiEdgeNode) {
   const rt::Plan skip_plan(skip, {128, 32, 32, 3});
   s.build(skip_plan, 8);
   EXPECT_EQ(s.absorbed_batchnorms(), 2) << "only the ResNet blocks' conv_b BatchNorms";
+}
+
+// "none" edges into a multi-edge node are node terms (x * 0), not ops: node 2 has 2, node 3 has
+// 3 per all-none cell (node 1 is the zero itself: read by later edges, it stays an op).
+TEST(CudaSchedule, FusesZerosIntoMultiEdgeNodes) {
+  const rt::Graph g = cells::build_nb201(cells::parse_nb201("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"));
+  rt::Schedule s;
+  s.build(rt::Plan(g, {8, 32, 32, 3}), 8);
+  EXPECT_EQ(s.absorbed_zeros(), 5 * 15);
+  const rt::Graph mixed = cells::build_nb201(cells::parse_nb201("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|nor_conv_1x1~2|"));
+  s.build(rt::Plan(mixed, {8, 32, 32, 3}), 8);
+  EXPECT_EQ(s.absorbed_zeros(), 3 * 15);
 }
 
 TEST(CudaSchedule, LongAddsStayUnfused) {

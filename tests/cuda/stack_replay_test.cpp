@@ -93,6 +93,7 @@ std::vector<rt::KMatrix> replay(const rt::StackPlan& sp, rt::Counting counting, 
           for (const rt::StackNodeTerm& t : na.terms) {
             cpu::BnAddTerm term;
             term.x = ptr(t.x);
+            term.zero = t.zero;
             if (t.stats >= 0) {
               const float* mean = seg(node.stats_block, node.stats[static_cast<size_t>(t.stats)].rank);
               term.mean = mean;

@@ -24,7 +24,9 @@ constexpr uint32_t kFusedSeed = kSeed + 451;
   return ::testing::AssertionSuccess();
 }
 
-void check_fused_equals_unfused(int n, int h, int w, int c, const std::vector<bool>& bn, bool add) {
+// zero[k] (when given): term k is a stride-1 Zero op's output, x * 0 (cpu::zero), fused as term.zero.
+void check_fused_equals_unfused(int n, int h, int w, int c, const std::vector<bool>& bn, bool add,
+                                const std::vector<bool>& zero = {}) {
   SCOPED_TRACE(testing::Message() << n << "x" << h << "x" << w << "x" << c << " terms=" << bn.size() << " add=" << add);
   const int64_t units = static_cast<int64_t>(h) * w * c;
   const size_t count = static_cast<size_t>(n) * static_cast<size_t>(units);
@@ -40,6 +42,15 @@ void check_fused_equals_unfused(int n, int h, int w, int c, const std::vector<bo
     x[k] = random_normal(count, 0.1, 1.0, seed);
     terms[k].x = x[k].data();
     summands[k] = x[k].data();
+    if (k < zero.size() && zero[k]) {  // x with NaN, infinities and -0: x * 0 keeps NaN and the sign
+      x[k] = awkward_input(count, seed);
+      terms[k].x = x[k].data();
+      terms[k].zero = true;
+      y_bn[k].resize(count);
+      cpu::zero(x[k].data(), n, h, w, c, 1, y_bn[k].data());
+      summands[k] = y_bn[k].data();
+      continue;
+    }
     if (!bn[k]) continue;
     mean[k].resize(cn);
     var[k].resize(cn);
@@ -78,6 +89,8 @@ TEST(CpuBnAddPack, EqualsUnfusedPathBitForBit) {
   check_fused_equals_unfused(3, 4, 4, 3, {false, false, false}, true);
   check_fused_equals_unfused(4, 8, 8, 16, {true, true, true}, true);
   check_fused_equals_unfused(2, 5, 5, 7, {false}, true);
+  check_fused_equals_unfused(3, 4, 4, 5, {true, false, false}, true, {false, true, false});
+  check_fused_equals_unfused(2, 3, 3, 2, {false, false}, true, {true, true});
 }
 
 TEST(CpuBnAddPack, RejectsBadArguments) {
