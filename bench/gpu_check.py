@@ -332,6 +332,7 @@ def cmd_summary(a) -> int:
     tf32 = _load(os.path.join(w, "tf32.json"))
     darts = _load(os.path.join(w, "darts.json"))
     stacked = [_load(os.path.join(w, f)) for f in sorted(os.listdir(w)) if f.startswith("stacked_") and f.endswith(".json")]
+    darts_stacked = _load(os.path.join(w, "darts_stacked.json"))
     naswot_rate = thr.get("archs_per_s_wall")
     rate_source = "throughput (wall, lanes)"
     for st in stacked:  # the fastest fp32 configuration that agreed with the lanes is the headline
@@ -362,6 +363,8 @@ def cmd_summary(a) -> int:
         "tf32": {k: tf32.get(k) for k in ("archs_per_s_wall", "kendall_tau_vs_fp32", "compared",
                                           "max_rel_diff_vs_fp32", "median_rel_diff_vs_fp32")},
         "darts": {k: darts.get(k) for k in ("records", "archs_per_s_wall", "median_record_s")},
+        "darts_stacked": {k: darts_stacked.get(k) for k in ("config", "archs_per_s_wall", "within_1e-6", "compared",
+                                                            "max_rel_diff_vs_lanes", "ok")},
     }
     write_json(a.out, summary)
     bad = [s for s in stages if s["status"] != "PASS"]
@@ -391,7 +394,9 @@ def cmd_summary(a) -> int:
     print(f"tf32 (opt-in)  : {_fmt(tf32.get('archs_per_s_wall'), '.1f')} archs/s (goal > 8000), Kendall tau vs "
           f"fp32 {_fmt(tf32.get('kendall_tau_vs_fp32'), '.4f')} over {_fmt(tf32.get('compared'))} archs (goal >= 0.99)")
     print(f"darts (C=32x8) : {_fmt(darts.get('archs_per_s_wall'), '.1f')} archs/s over "
-          f"{_fmt(darts.get('records'))} random NB301-space genotypes, batch 128, fp32")
+          f"{_fmt(darts.get('records'))} random NB301-space genotypes, batch 128, fp32; stacked "
+          f"{_fmt(darts_stacked.get('config'))}: {_fmt(darts_stacked.get('archs_per_s_wall'), '.1f')} archs/s, "
+          f"{_fmt(darts_stacked.get('within_1e-6'))}/{_fmt(darts_stacked.get('compared'))} within 1e-6 of lanes")
     print(f"RESULT: {'ALL PASS' if stages and not bad else 'NOT PASSED: ' + ', '.join(s['stage'] for s in bad)}"
           f"  (details: {a.out})")
     return 0 if stages and not bad else 1
