@@ -3,9 +3,12 @@
 #include "runtime/cuda/stack_plan.h"
 
 #include <algorithm>
-#include <map>
+#include <charconv>
+#include <cstdint>
 #include <queue>
-#include <sstream>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "kernels/cpu/signpack.h"
@@ -16,8 +19,6 @@ namespace naswot::rt {
 namespace {
 
 size_t align_floats(size_t floats) { return (floats + kArenaAlignFloats - 1) / kArenaAlignFloats * kArenaAlignFloats; }
-
-std::ostream& operator<<(std::ostream& os, const Shape4& s) { return os << s.n << 'x' << s.h << 'x' << s.w << 'x' << s.c; }
 
 const ParamTensor* param_of(const Params& params, const std::string& name, const Op& op) {
   if (name.empty()) return nullptr;
@@ -35,6 +36,24 @@ struct Class {
   StepKind kind = StepKind::Run;
   std::vector<Member> members;  // in architecture order
   int key = 0;                  // smallest position of a member in its architecture's class list
+};
+
+// A step's signature as a string key: fields separated by '|' (names cannot hold one).
+struct Signature {
+  std::string key;
+  Signature& text(std::string_view t) {
+    key.append(t);
+    key.push_back('|');
+    return *this;
+  }
+  Signature& num(int64_t v) {
+    char buf[24];
+    const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+    key.append(buf, end);
+    key.push_back('|');
+    return *this;
+  }
+  Signature& shape(const Shape4& s) { return num(s.n).num(s.h).num(s.w).num(s.c); }
 };
 
 // Blocks each stacked step reads, writes and uses only while it runs.
@@ -76,7 +95,8 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
   std::vector<std::vector<char>> is_view(static_cast<size_t>(archs));
   std::vector<std::vector<int>> arch_classes(static_cast<size_t>(archs));
   std::vector<Class> classes;
-  std::map<std::string, int> class_of;
+  std::unordered_map<std::string, int> class_of;
+  Signature sig;
   for (int a = 0; a < archs; ++a) {
     const Plan& plan = *plans[static_cast<size_t>(a)];
     const Schedule& s = *schedules[static_cast<size_t>(a)];
@@ -95,32 +115,31 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
           op.output != s.canonical(g.output))
         view[static_cast<size_t>(op.output)] = 1;
     }
-    std::map<std::string, int> seen;
+    std::unordered_map<std::string, int> seen;
     for (size_t i = 0; i < s.steps().size(); ++i) {
       const Step& step = s.steps()[i];
       const Op& op = g.ops[static_cast<size_t>(step.op)];
-      std::ostringstream sig;
+      std::string& key = sig.key;
+      key.clear();
       if (step.kind == StepKind::Run) {
         if (view[static_cast<size_t>(op.output)]) continue;
         const ConvAttr& c = op.conv;
-        sig << "R|" << to_string(op.kind) << '|' << op.name << '|' << c.out_channels << ',' << c.kernel_h << ','
-            << c.kernel_w << ',' << c.stride_h << ',' << c.stride_w << ',' << c.pad_h << ',' << c.pad_w << ','
-            << c.dilation_h << ',' << c.dilation_w << ',' << c.groups << ',' << c.bias << '|' << op.pool.kernel << ','
-            << op.pool.stride << ',' << op.pool.pad << ',' << op.pool.count_include_pad << '|' << op.out_features;
-        for (TensorId t : op.inputs) sig << '|' << plan.tensor(t).shape;
+        sig.text("R|").text(to_string(op.kind)).text(op.name);
+        for (int64_t v : {c.out_channels, c.kernel_h, c.kernel_w, c.stride_h, c.stride_w, c.pad_h, c.pad_w, c.dilation_h,
+                          c.dilation_w, c.groups, static_cast<int>(c.bias), op.pool.kernel, op.pool.stride, op.pool.pad,
+                          static_cast<int>(op.pool.count_include_pad), op.out_features})
+          sig.num(v);
+        for (TensorId t : op.inputs) sig.shape(plan.tensor(t).shape);
         const Params& ps = *params[static_cast<size_t>(a)];
-        sig << "|w" << static_cast<const void*>(param_of(ps, op.weight, op)) << "|b"
-            << static_cast<const void*>(param_of(ps, op.bias, op));
+        sig.num(static_cast<int64_t>(reinterpret_cast<uintptr_t>(param_of(ps, op.weight, op))));
+        sig.num(static_cast<int64_t>(reinterpret_cast<uintptr_t>(param_of(ps, op.bias, op))));
       } else if (step.kind == StepKind::Node) {
-        sig << "N|" << to_string(op.kind) << '|' << op.name << '|' << plan.tensor(op.output).shape << '|'
-            << step.sum_from_zero;
+        sig.text("N|").text(to_string(op.kind)).text(op.name).shape(plan.tensor(op.output).shape).num(step.sum_from_zero);
       } else {
-        const PlannedTap& tap = plan.taps()[static_cast<size_t>(step.tap_slot)];
-        sig << "T|" << op.name << '|' << tap.units;
+        sig.text("T|").text(op.name).num(plan.taps()[static_cast<size_t>(step.tap_slot)].units);
       }
-      std::string key = sig.str();
       const int repeat = seen[key]++;
-      if (repeat > 0) key += "#" + std::to_string(repeat);
+      if (repeat > 0) sig.text("#").num(repeat);
       auto [it, inserted] = class_of.emplace(key, static_cast<int>(classes.size()));
       if (inserted) classes.push_back({step.kind, {}, static_cast<int>(arch_classes[static_cast<size_t>(a)].size())});
       Class& cls = classes[static_cast<size_t>(it->second)];
