@@ -189,6 +189,23 @@ std::string CudaBackend::profile_report() const {
     row(to_string(static_cast<OpKind>(kind)), p.calls[static_cast<size_t>(kind)], p.seconds[static_cast<size_t>(kind)]);
   }
   os << "  (add / batchnorm rows are fused node steps: BN statistics + BN apply + sum + sign bits + K)\n";
+  StackProfile sp;
+  for (const auto& w : m->stackers) sp.add(w->profile);
+  if (sp.groups > 0) {
+    double stotal = 0.0;
+    for (double s : sp.seconds) stotal += s;
+    os << "stacked execution (" << sp.groups << " groups, " << sp.architectures << " architectures; wall seconds per step "
+       << "kind, every step synchronized; " << (stotal > 0 ? static_cast<double>(sp.architectures) / stotal : 0.0)
+       << " archs/s of synchronized GPU work per worker)\n";
+    for (int kind = 0; kind < kStackCosts; ++kind) {
+      const auto k = static_cast<size_t>(kind);
+      if (sp.steps[k] == 0) continue;
+      std::snprintf(line, sizeof line, "  %-15s %8lld steps %9.3f s %5.1f%%\n", to_string(static_cast<StackCost>(kind)),
+                    static_cast<long long>(sp.steps[k]), sp.seconds[k], stotal > 0 ? 100.0 * sp.seconds[k] / stotal : 0.0);
+      os << line;
+    }
+    os << "  (prepare: sizing, parameter uploads, descriptor tables; node: BN statistics + fused node + popcount K)\n";
+  }
   return os.str();
 }
 

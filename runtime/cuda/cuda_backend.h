@@ -46,7 +46,8 @@ class CudaBackend final : public Backend {
   int64_t workspace_growths() const override;
   // Tf32: cuDNN plans with tensor-core math (see conv_plan.h); Fp32: FMA math (the default).
   void set_conv_precision(ConvPrecision precision) override;
-  // Profiling covers compute_k (each step synchronized and timed; slower while on).
+  // Profiling covers compute_k and stacked score_many (each step synchronized and timed; slower
+  // while on).
   void set_profiling(bool on) override;
   std::string profile_report() const override;
 

@@ -118,7 +118,7 @@ void CudaBackend::Impl::enqueue_stacked(const std::vector<const Plan*>& plans, c
         }
         if (stacked) {
           fill_zero(k_out[0], gn * kk * sizeof(int64_t), w.runner.stream());
-          w.runner.enqueue(w.plan, batch.data(), convs, k_out);
+          w.runner.enqueue(w.plan, batch.data(), convs, k_out, profiling ? &w.profile : nullptr);
         } else {
           ++stack_fallbacks;
           for (size_t i = 0; i < gn; ++i)

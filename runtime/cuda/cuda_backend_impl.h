@@ -54,6 +54,7 @@ struct CudaBackend::Impl {
     StackRunner runner;
     std::vector<Schedule> schedules;
     StackPlan plan;
+    StackProfile profile;  // while profiling
   };
   int stack_group = 0;
   int stack_workers = 2;

@@ -3,6 +3,7 @@
 #include "runtime/cuda/stack_runner.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <sstream>
 
@@ -49,6 +50,28 @@ size_t table_bytes(const StackPlan& sp, const StackStep& step) {
 
 }  // namespace
 
+const char* to_string(StackCost cost) {
+  switch (cost) {
+    case StackCost::Prepare: return "prepare";
+    case StackCost::Gather: return "gather";
+    case StackCost::Conv: return "conv";
+    case StackCost::Pool: return "pool";
+    case StackCost::OtherRun: return "other op";
+    case StackCost::Node: return "node";
+    case StackCost::Tap: return "tap";
+  }
+  return "?";
+}
+
+void StackProfile::add(const StackProfile& o) {
+  for (int i = 0; i < kStackCosts; ++i) {
+    seconds[static_cast<size_t>(i)] += o.seconds[static_cast<size_t>(i)];
+    steps[static_cast<size_t>(i)] += o.steps[static_cast<size_t>(i)];
+  }
+  groups += o.groups;
+  architectures += o.architectures;
+}
+
 StackRunner::StackRunner() : m_stream(make_stream()), m_cudnn(make_cudnn_handle()) {
   NASWOT_CHECK_CUDNN(cudnnSetStream(m_cudnn.get(), m_stream.get()));
 }
@@ -89,11 +112,14 @@ unsigned char* StackRunner::table_slot(size_t bytes, size_t& offset) {
 }
 
 void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache& convs,
-                          const std::vector<int64_t*>& k_out) {
+                          const std::vector<int64_t*>& k_out, StackProfile* profile) {
+  using clock = std::chrono::steady_clock;
+  auto seconds_since = [](clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); };
   NASWOT_EXPECT(static_cast<int>(k_out.size()) == sp.architectures(), Internal,
                 "stack runner: " << k_out.size() << " K buffers for " << sp.architectures() << " architectures");
   cudaStream_t stream = m_stream.get();
   synchronize(stream);  // the previous group's tables and arena are free (and its faults reported)
+  auto t_step = clock::now();
   if (m_param_bytes > kMaxParamCacheBytes) {  // weights not shared between groups: start over (never
     m_params.clear();                          // within a group: its pointers are taken below)
     m_param_bytes = 0;
@@ -145,7 +171,6 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
   std::vector<size_t> table_at(sp.steps().size(), 0);
   std::vector<const float*> run_weight(sp.runs().size(), nullptr), run_bias(sp.runs().size(), nullptr);
   std::vector<const ConvPlan*> run_conv(sp.runs().size(), nullptr);
-  std::vector<std::vector<std::pair<const float*, const float*>>> node_params(sp.nodes().size());
   for (size_t p = 0; p < sp.steps().size(); ++p) {
     const StackStep& step = sp.steps()[p];
     const auto i = static_cast<size_t>(step.index);
@@ -186,10 +211,10 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
       int weighted = 0;
       for (size_t a = 0; a < node.archs.size(); ++a) {
         const StackNodeArch& na = node.archs[a];
-        const Op& op = sp.plan(na.arch).graph().ops[static_cast<size_t>(node.op)];
         cuda::NodeSegment ns{};
         NASWOT_EXPECT(na.terms.size() <= static_cast<size_t>(cuda::kMaxBnAddTerms), Internal,
-                      "node '" << op.name << "' has " << na.terms.size() << " terms");
+                      "node '" << sp.plan(node.arch).graph().ops[static_cast<size_t>(node.op)].name << "' has "
+                               << na.terms.size() << " terms");
         ns.num_terms = static_cast<int>(na.terms.size());
         for (size_t t = 0; t < na.terms.size(); ++t) {
           const StackNodeTerm& term = na.terms[t];
@@ -225,14 +250,24 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
     }
   }
   if (m_tables_used > 0) copy_to_device(m_tables.data(), m_tables_host.data(), m_tables_used, stream);
+  if (profile != nullptr) {
+    synchronize(stream);
+    profile->seconds[static_cast<size_t>(StackCost::Prepare)] += seconds_since(t_step);
+    ++profile->steps[static_cast<size_t>(StackCost::Prepare)];
+    ++profile->groups;
+    profile->architectures += sp.architectures();
+  }
 
   // 3. Launches.
   auto device_table = [&](size_t host_offset) { return m_tables.data() + host_offset; };
   for (size_t p = 0; p < sp.steps().size(); ++p) {
     const StackStep& step = sp.steps()[p];
     const auto i = static_cast<size_t>(step.index);
+    t_step = clock::now();
+    StackCost cost = StackCost::Tap;
     switch (step.kind) {
       case StackStepKind::Gather: {
+        cost = StackCost::Gather;
         const StackGather& g = sp.gathers()[i];
         const StackBlock& dst = sp.blocks()[static_cast<size_t>(g.dst_block)];
         const auto* src = reinterpret_cast<const float* const*>(device_table(table_at[p]));
@@ -250,6 +285,9 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
         const StackRun& run = sp.runs()[i];
         const Plan& plan = sp.plan(run.arch);
         const Op& op = plan.graph().ops[static_cast<size_t>(run.op)];
+        cost = op.kind == OpKind::Conv                                      ? StackCost::Conv
+               : op.kind == OpKind::AvgPool || op.kind == OpKind::MaxPool ? StackCost::Pool
+                                                                          : StackCost::OtherRun;
         NASWOT_EXPECT(op.inputs.size() <= kMaxRunInputs, Unsupported, "op '" << op.name << "' has too many inputs");
         Shape4 in[kMaxRunInputs];
         const float* xs[kMaxRunInputs];
@@ -282,6 +320,7 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
         break;
       }
       case StackStepKind::Node: {
+        cost = StackCost::Node;
         const StackNode& node = sp.nodes()[i];
         const int64_t rows = static_cast<int64_t>(node.out.n) * node.out.h * node.out.w;
         const unsigned char* t = device_table(table_at[p]);
@@ -314,6 +353,11 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
         cuda::check_launch("stacked tap", __FILE__, __LINE__, stream);
         break;
       }
+    }
+    if (profile != nullptr) {
+      synchronize(stream);
+      profile->seconds[static_cast<size_t>(cost)] += seconds_since(t_step);
+      ++profile->steps[static_cast<size_t>(cost)];
     }
   }
 }

@@ -13,6 +13,7 @@
 // enqueue() waits for the previous group first (tables and arena are reused), then enqueues
 // the whole group without synchronizing: the caller waits on stream() (e.g. with an event).
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -26,13 +27,28 @@
 
 namespace naswot::rt {
 
+// Wall time per kind of stacked step while profiling (each step synchronized: host enqueue +
+// device time), for `naswot score --profile` with NASWOT_CUDA_STACK.
+enum class StackCost : uint8_t { Prepare, Gather, Conv, Pool, OtherRun, Node, Tap };
+inline constexpr int kStackCosts = 7;
+const char* to_string(StackCost cost);
+struct StackProfile {
+  std::array<double, kStackCosts> seconds{};
+  std::array<int64_t, kStackCosts> steps{};
+  int64_t groups = 0, architectures = 0;
+  void add(const StackProfile& other);
+};
+
 class StackRunner {
  public:
   static constexpr size_t kMaxParamCacheBytes = size_t{1} << 30;
 
   StackRunner();
   // k_out[a]: device n x n int64 K of architecture a (zeroed here, then accumulated).
-  void enqueue(const StackPlan& sp, const float* batch, ConvPlanCache& convs, const std::vector<int64_t*>& k_out);
+  // With `profile`, every step is synchronized and timed into it (Prepare: sizing, parameter
+  // uploads, tables).
+  void enqueue(const StackPlan& sp, const float* batch, ConvPlanCache& convs, const std::vector<int64_t*>& k_out,
+               StackProfile* profile = nullptr);
   cudaStream_t stream() const { return m_stream.get(); }
   int64_t growths() const { return m_growths; }        // arena or table (re)allocations
   size_t cached_params() const { return m_params.size(); }

@@ -99,6 +99,7 @@ TEST(CudaStacked, Nb201MatchesCpuAndLanes) {
   s.add_all(std::move(gs), shape);
 
   rt::CudaBackend lanes;
+  lanes.set_stacking(0);  // the lane path, whatever NASWOT_CUDA_STACK says
   lanes.set_batch(batch);
   std::vector<rt::KMatrix> kl;
   const std::vector<cpu::LogDet> by_lanes = lanes.score_many(s.plan_ptrs, s.param_ptrs, rt::Counting::Reference, &kl);
@@ -177,6 +178,26 @@ TEST(CudaStacked, GroupWithoutCommonOrderFallsBackToLanes) {
   Space s;
   s.add_all(std::move(gs), shape);
   expect_stacked_matches_cpu(s, shape, 2, 1, 1);
+}
+
+TEST(CudaStacked, ProfilingReportsStepKindsAndKeepsK) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  const rt::Shape4 shape{16, 32, 32, 3};
+  std::vector<rt::Graph> gs;
+  for (int i = 0; i < 5; ++i) gs.push_back(cells::build_nb201(cells::nb201_from_preindex(i * 3001 + 11)));
+  Space s;
+  s.add_all(std::move(gs), shape);
+  rt::CudaBackend gpu;
+  gpu.set_batch(batch_of(shape));
+  gpu.set_stacking(3, 1);
+  std::vector<rt::KMatrix> plain, profiled;
+  (void)gpu.score_many(s.plan_ptrs, s.param_ptrs, rt::Counting::Reference, &plain);
+  gpu.set_profiling(true);
+  (void)gpu.score_many(s.plan_ptrs, s.param_ptrs, rt::Counting::Reference, &profiled);
+  for (size_t i = 0; i < plain.size(); ++i) EXPECT_EQ(profiled[i].values, plain[i].values) << i;
+  const std::string report = gpu.profile_report();
+  for (const char* kind : {"stacked execution", "prepare", "gather", "conv", "node"})
+    EXPECT_NE(report.find(kind), std::string::npos) << "profile lacks '" << kind << "':\n" << report;
 }
 
 TEST(CudaStacked, RejectsBadSettings) {
