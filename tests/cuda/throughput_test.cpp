@@ -1,12 +1,15 @@
 // Throughput figures for the lead's GPU run (printed, not asserted: the figure depends on the
 // machine). NB-201 at batch 128 on 32x32 inputs, 48 architectures spread over the space, seeded
 // weights built before timing. Prints architectures per second for compute_k (one stream, then
-// the CPU-side log-det excluded) and for score_many with 1, 4 and 8 lanes (host threads on), and
-// checks that every score_many result equals the compute_k log-det's status (finite vs -inf).
+// the CPU-side log-det excluded), for score_many with 1, 4 and 8 lanes (host threads on) and
+// stacked (16 per group on 2 workers, all 48 in one group), and checks that every score_many
+// result has the lanes' status (finite vs -inf) and, stacked, a score close to theirs.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <utility>
 
 #include "cells/nb201.h"
 #include "cuda_test_util.h"
@@ -82,6 +85,33 @@ TEST(CudaThroughput, Nb201ArchitecturesPerSecond) {
       }
     }
   }
+
+  // Stacked execution shares work through weights that are the same tensors (ParamInitCache, as
+  // the CLI draws them); the values equal init_params', so scores compare with the lanes'.
+  rt::ParamInitCache cache(1);
+  std::vector<rt::Params> shared;
+  shared.reserve(archs.size());
+  for (const auto& a : archs) shared.push_back(cache.params_for(a->graph));
+  std::vector<const rt::Params*> shared_ptrs;
+  for (const rt::Params& p : shared) shared_ptrs.push_back(&p);
+  for (auto [group, workers] : {std::pair{16, 2}, std::pair{48, 1}}) {
+    gpu.set_stacking(group, workers);
+    (void)gpu.score_many(plans, shared_ptrs, rt::Counting::Reference);  // warm-up: arenas, conv plans, weights
+    t0 = clock::now();
+    const std::vector<cpu::LogDet> r = gpu.score_many(plans, shared_ptrs, rt::Counting::Reference);
+    sec = std::chrono::duration<double>(clock::now() - t0).count();
+    double worst = 0.0;
+    for (size_t i = 0; i < r.size(); ++i) {
+      EXPECT_EQ(std::isfinite(r[i].value), std::isfinite(reference[i].value)) << "arch " << i;
+      if (std::isfinite(reference[i].value))
+        worst = std::max(worst, std::fabs(r[i].value - reference[i].value) / std::fabs(reference[i].value));
+    }
+    std::printf("throughput score_many (stacked %d,%d, K + log-det): %.1f arch/s (%.2f ms/arch), max rel diff vs "
+                "lanes %.2e\n",
+                group, workers, kArchCount / sec, 1e3 * sec / kArchCount, worst);
+    EXPECT_LT(worst, 1e-4) << "stacked scores far from the lanes'";
+  }
+  gpu.set_stacking(0);
 }
 
 }  // namespace
