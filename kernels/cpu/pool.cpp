@@ -125,4 +125,28 @@ void global_avgpool(int n, int64_t hw, int c, const float* x, float* y) {
   }
 }
 
+namespace {
+
+template <class Pool>
+void pool_segments(const char* who, const Pool2dShape& s, const float* const* x_table, int segments, float* y,
+                   Pool pool) {
+  NASWOT_EXPECT(segments >= 0, BadInput, who << ": segments expected >= 0, got " << segments);
+  if (segments == 0) return;
+  NASWOT_EXPECT(x_table != nullptr && y != nullptr, BadInput, who << ": table and y expected non-null");
+  const int64_t out = static_cast<int64_t>(s.n) * s.out_h() * s.out_w() * s.c;
+  for (int k = 0; k < segments; ++k) pool(x_table[k], y + k * out);
+}
+
+}  // namespace
+
+void avgpool2d_segments(const Pool2dShape& s, bool count_include_pad, const float* const* x_table, int segments,
+                        float* y) {
+  pool_segments("avgpool2d_segments", s, x_table, segments, y,
+                [&](const float* x, float* out) { avgpool2d(s, count_include_pad, x, out); });
+}
+
+void maxpool2d_segments(const Pool2dShape& s, const float* const* x_table, int segments, float* y) {
+  pool_segments("maxpool2d_segments", s, x_table, segments, y, [&](const float* x, float* out) { maxpool2d(s, x, out); });
+}
+
 }  // namespace naswot::cpu

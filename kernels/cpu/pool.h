@@ -17,4 +17,11 @@ void avgpool2d(const Pool2dShape& s, bool count_include_pad, const float* x, flo
 void maxpool2d(const Pool2dShape& s, const float* x, float* y);
 void global_avgpool(int n, int64_t hw, int c, const float* x, float* y);  // y: [n, c]
 
+// The same pools over `segments` tensors of shape s (one per architecture of a stacked step),
+// read through a table of input pointers and written contiguously: segment k of y is
+// avgpool2d / maxpool2d of x_table[k] (CUDA twins in kernels/cuda/pool.cuh, one launch).
+void avgpool2d_segments(const Pool2dShape& s, bool count_include_pad, const float* const* x_table, int segments,
+                        float* y);
+void maxpool2d_segments(const Pool2dShape& s, const float* const* x_table, int segments, float* y);
+
 }  // namespace naswot::cpu

@@ -21,40 +21,58 @@ struct Geometry {
   int h, w, c, kernel, stride, pad, oh, ow;
 };
 
+// Output element e (NHWC over all images) of a pool over x; img indexes x.
+template <bool MAX>
+__device__ __forceinline__ float pool_element(const Geometry& g, bool count_include_pad, int64_t e,
+                                              const float* __restrict__ x) {
+  const int64_t ch = e % g.c;
+  int64_t rest = e / g.c;
+  const int ox = static_cast<int>(rest % g.ow);
+  rest /= g.ow;
+  const int oy = static_cast<int>(rest % g.oh);
+  const int64_t img = rest / g.oh;
+  int y0 = oy * g.stride - g.pad, x0 = ox * g.stride - g.pad;
+  int y1 = min(y0 + g.kernel, g.h + g.pad), x1 = min(x0 + g.kernel, g.w + g.pad);
+  const int padded_taps = (y1 - y0) * (x1 - x0);
+  y0 = max(y0, 0);
+  x0 = max(x0, 0);
+  y1 = min(y1, g.h);
+  x1 = min(x1, g.w);
+  float acc = MAX ? -__int_as_float(0x7f800000) : 0.0f;  // -inf for max
+  for (int iy = y0; iy < y1; ++iy) {
+    for (int ix = x0; ix < x1; ++ix) {
+      const float v = x[((img * g.h + iy) * g.w + ix) * g.c + ch];
+      if (MAX) {
+        if (v > acc || isnan(v)) acc = v;
+      } else {
+        acc = __fadd_rn(acc, v);
+      }
+    }
+  }
+  if (!MAX) {
+    const int divisor = count_include_pad ? padded_taps : (y1 - y0) * (x1 - x0);
+    acc = __fdiv_rn(acc, static_cast<float>(divisor));
+  }
+  return acc;
+}
+
 template <bool MAX>
 __global__ void pool_kernel(const Geometry g, bool count_include_pad, int64_t count, const float* __restrict__ x,
                             float* __restrict__ y) {
   for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < count;
-       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t ch = e % g.c;
-    int64_t rest = e / g.c;
-    const int ox = static_cast<int>(rest % g.ow);
-    rest /= g.ow;
-    const int oy = static_cast<int>(rest % g.oh);
-    const int64_t img = rest / g.oh;
-    int y0 = oy * g.stride - g.pad, x0 = ox * g.stride - g.pad;
-    int y1 = min(y0 + g.kernel, g.h + g.pad), x1 = min(x0 + g.kernel, g.w + g.pad);
-    const int padded_taps = (y1 - y0) * (x1 - x0);
-    y0 = max(y0, 0);
-    x0 = max(x0, 0);
-    y1 = min(y1, g.h);
-    x1 = min(x1, g.w);
-    float acc = MAX ? -__int_as_float(0x7f800000) : 0.0f;  // -inf for max
-    for (int iy = y0; iy < y1; ++iy) {
-      for (int ix = x0; ix < x1; ++ix) {
-        const float v = x[((img * g.h + iy) * g.w + ix) * g.c + ch];
-        if (MAX) {
-          if (v > acc || isnan(v)) acc = v;
-        } else {
-          acc = __fadd_rn(acc, v);
-        }
-      }
-    }
-    if (!MAX) {
-      const int divisor = count_include_pad ? padded_taps : (y1 - y0) * (x1 - x0);
-      acc = __fdiv_rn(acc, static_cast<float>(divisor));
-    }
-    y[e] = acc;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    y[e] = pool_element<MAX>(g, count_include_pad, e, x);
+}
+
+// count = elements of one segment's output; blockIdx.y strides over the segments.
+template <bool MAX>
+__global__ void pool_segments_kernel(const Geometry g, bool count_include_pad, int64_t count,
+                                     const float* const* __restrict__ x_table, int segments, float* __restrict__ y) {
+  for (int k = static_cast<int>(blockIdx.y); k < segments; k += static_cast<int>(gridDim.y)) {
+    const float* x = x_table[k];
+    for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < count;
+         e += static_cast<int64_t>(gridDim.x) * blockDim.x)
+      y[k * count + e] = pool_element<MAX>(g, count_include_pad, e, x);
   }
 }
 
@@ -89,7 +107,33 @@ void launch_pool(const Pool2dShape& s, bool count_include_pad, const float* x, f
   NASWOT_CHECK_LAUNCH(pool_kernel, stream);
 }
 
+template <bool MAX>
+void launch_pool_segments(const char* who, const Pool2dShape& s, bool count_include_pad, const float* const* x_table,
+                          int segments, float* y, cudaStream_t stream) {
+  NASWOT_EXPECT(segments >= 0, BadInput, who << ": segments expected >= 0, got " << segments);
+  if (segments == 0) return;
+  float probe = 0.0f;  // check_pool's pointer test: the table is checked below instead
+  check_pool(who, s, &probe, y);
+  NASWOT_EXPECT(x_table != nullptr, BadInput, who << ": x_table expected non-null");
+  const Geometry g{s.h, s.w, s.c, s.kernel, s.stride, s.pad, s.out_h(), s.out_w()};
+  const int64_t count = static_cast<int64_t>(s.n) * g.oh * g.ow * g.c;
+  const unsigned blocks_x = std::max(1u, blocks_for(count) / static_cast<unsigned>(std::min(segments, 64)));
+  const dim3 grid(blocks_x, static_cast<unsigned>(std::min(segments, 65535)));
+  pool_segments_kernel<MAX><<<grid, kThreads, 0, stream>>>(g, count_include_pad, count, x_table, segments, y);
+  NASWOT_CHECK_LAUNCH(pool_segments_kernel, stream);
+}
+
 }  // namespace
+
+void avgpool2d_segments(const Pool2dShape& s, bool count_include_pad, const float* const* x_table, int segments,
+                        float* y, cudaStream_t stream) {
+  launch_pool_segments<false>("cuda::avgpool2d_segments", s, count_include_pad, x_table, segments, y, stream);
+}
+
+void maxpool2d_segments(const Pool2dShape& s, const float* const* x_table, int segments, float* y,
+                        cudaStream_t stream) {
+  launch_pool_segments<true>("cuda::maxpool2d_segments", s, false, x_table, segments, y, stream);
+}
 
 void avgpool2d(const Pool2dShape& s, bool count_include_pad, const float* x, float* y, cudaStream_t stream) {
   check_pool("cuda::avgpool2d", s, x, y);

@@ -17,5 +17,11 @@ using cpu::Pool2dShape;
 void avgpool2d(const Pool2dShape& s, bool count_include_pad, const float* x, float* y, cudaStream_t stream);
 void maxpool2d(const Pool2dShape& s, const float* x, float* y, cudaStream_t stream);
 void global_avgpool(int n, int64_t hw, int c, const float* x, float* y, cudaStream_t stream);  // y: [n, c]
+// Twins of cpu::avgpool2d_segments / maxpool2d_segments: x_table is a DEVICE array of `segments`
+// device pointers (tensors of shape s); y = [segments][n][oh][ow][c]; one launch.
+void avgpool2d_segments(const Pool2dShape& s, bool count_include_pad, const float* const* x_table, int segments,
+                        float* y, cudaStream_t stream);
+void maxpool2d_segments(const Pool2dShape& s, const float* const* x_table, int segments, float* y,
+                        cudaStream_t stream);
 
 }  // namespace naswot::cuda

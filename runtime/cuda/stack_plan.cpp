@@ -280,6 +280,15 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
           read_block(acc, r[0]);
           continue;
         }
+        const bool pool = op0.kind == OpKind::AvgPool || op0.kind == OpKind::MaxPool;
+        const bool any_relu = std::any_of(r.begin(), r.begin() + segments, [](const StackRef& x) { return x.relu; });
+        if (pool && !any_relu) {
+          run.table_src.assign(r.begin(), r.begin() + segments);
+          for (const StackRef& src : run.table_src) read_block(acc, src);
+          run.in_block.push_back(kBatchBlock);  // unused
+          run.in_rank.push_back(0);
+          continue;
+        }
         StackGather gather;
         gather.dst_block = new_block(plan0.tensor(op0.inputs[k]).shape.numel(), segments, false);
         gather.src.assign(r.begin(), r.begin() + segments);

@@ -12,6 +12,7 @@
 //    kind, name, attributes, input shapes and the identity (address) of every parameter tensor;
 //    one Run launch over the class's segments, inputs either contiguous in the right order
 //    already or first gathered into a fresh block (StackGather, which also applies a ReLU view);
+//    pools read a non-contiguous input through a per-segment table instead (no gather);
 //  * Node (BN + sum + sign bits, then the popcount into K) and Tap: op name and shape; each
 //    architecture's own terms, statistics, weights and K go through per-segment tables, so the
 //    inputs are never gathered;
@@ -74,6 +75,9 @@ struct StackRun {
   int segments = 0;
   std::vector<int> in_block, in_rank;
   int out_block = -1;
+  // Pools whose input is not contiguous read it through a table instead of a gather: segment s
+  // reads table_src[s] (in_block/in_rank are then unused).
+  std::vector<StackRef> table_src;
   const ParamTensor* weight = nullptr;  // op.weight / op.bias of the member (shared by all)
   const ParamTensor* bias = nullptr;
 };

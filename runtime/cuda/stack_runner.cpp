@@ -10,6 +10,7 @@
 #include "kernels/cpu/signpack.h"
 #include "kernels/cuda/conv2d.cuh"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/pool.cuh"
 #include "kernels/cuda/segments.cuh"
 #include "runtime/cuda/run_op.h"
 #include "runtime/error.h"
@@ -32,7 +33,7 @@ Shape4 times(Shape4 s, int segments) {
 size_t table_bytes(const StackPlan& sp, const StackStep& step) {
   switch (step.kind) {
     case StackStepKind::Gather: return align_table(sp.gathers()[static_cast<size_t>(step.index)].src.size() * sizeof(float*));
-    case StackStepKind::Run: return 0;
+    case StackStepKind::Run: return align_table(sp.runs()[static_cast<size_t>(step.index)].table_src.size() * sizeof(float*));
     case StackStepKind::Node: {
       const StackNode& node = sp.nodes()[static_cast<size_t>(step.index)];
       return align_table(node.stats.size() * sizeof(cuda::StatsSegment)) +
@@ -182,6 +183,10 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
       const StackRun& run = sp.runs()[i];
       const Plan& plan = sp.plan(run.arch);
       const Op& op = plan.graph().ops[static_cast<size_t>(run.op)];
+      if (!run.table_src.empty()) {
+        auto* src = reinterpret_cast<const float**>(table_slot(run.table_src.size() * sizeof(float*), table_at[p]));
+        for (size_t s = 0; s < run.table_src.size(); ++s) src[s] = ptr(run.table_src[s]);
+      }
       if (op.kind == OpKind::Conv) {
         const Shape4 x = plan.tensor(op.inputs.at(0)).shape;
         const ConvAttr& a = op.conv;
@@ -294,6 +299,17 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
         for (size_t k = 0; k < op.inputs.size(); ++k) {
           in[k] = times(plan.tensor(op.inputs[k]).shape, run.segments);
           xs[k] = seg(run.in_block[k], run.in_rank[k]);
+        }
+        if (!run.table_src.empty()) {  // a pool through its source table
+          const Shape4 x = plan.tensor(op.inputs.at(0)).shape;
+          const cuda::Pool2dShape ps{x.n, x.h, x.w, x.c, op.pool.kernel, op.pool.stride, op.pool.pad};
+          const auto* table = reinterpret_cast<const float* const*>(device_table(table_at[p]));
+          if (op.kind == OpKind::AvgPool)
+            cuda::avgpool2d_segments(ps, op.pool.count_include_pad, table, run.segments, seg(run.out_block, 0), stream);
+          else
+            cuda::maxpool2d_segments(ps, table, run.segments, seg(run.out_block, 0), stream);
+          cuda::check_launch(op.name.c_str(), __FILE__, __LINE__, stream);
+          break;
         }
         RunOpArgs args;
         args.op = &op;

@@ -47,6 +47,54 @@ TEST(CudaPool, WindowsMatchCpu) {
   check_pool({128, 16, 16, 32, 2, 2, 0});
 }
 
+// The stacked path's pools: segments read through a device table (one source twice: broadcast),
+// written contiguously, bit-identical to the CPU twin; guards intact.
+void check_pool_segments(const cpu::Pool2dShape& p, int segments) {
+  SCOPED_TRACE(testing::Message() << segments << " segments of " << p.n << "x" << p.h << "x" << p.w << "x" << p.c
+                                  << " k" << p.kernel << " s" << p.stride << " p" << p.pad);
+  const size_t in = static_cast<size_t>(p.n) * p.h * p.w * p.c;
+  const size_t out = static_cast<size_t>(p.n) * p.out_h() * p.out_w() * p.c;
+  TestStream s;
+  std::vector<std::vector<float>> x;
+  std::vector<DeviceGuarded<float>> dx;
+  dx.reserve(static_cast<size_t>(segments));
+  std::vector<const float*> host_table, device_table;
+  for (int k = 0; k < segments; ++k) {
+    if (k == 1 && segments > 2) {  // segment 1 reads segment 0's tensor again
+      host_table.push_back(host_table[0]);
+      device_table.push_back(device_table[0]);
+      continue;
+    }
+    x.push_back(awkward_input(in, kPoolSeed + 7 * static_cast<uint32_t>(k)));
+    dx.push_back(to_device(x.back(), s.get()));
+    host_table.push_back(x.back().data());
+    device_table.push_back(dx.back().data());
+  }
+  rt::DeviceBuffer<const float*> table(device_table.size(), "pool table");
+  rt::copy_to_device(table.data(), device_table.data(), device_table.size() * sizeof(float*), s.get());
+  for (int variant = 0; variant < 3; ++variant) {
+    std::vector<float> ref(out * static_cast<size_t>(segments));
+    DeviceGuarded<float> dy(ref.size(), s.get());
+    if (variant < 2) {
+      cpu::avgpool2d_segments(p, variant == 1, host_table.data(), segments, ref.data());
+      cuda::avgpool2d_segments(p, variant == 1, table.data(), segments, dy.data(), s.get());
+    } else {
+      cpu::maxpool2d_segments(p, host_table.data(), segments, ref.data());
+      cuda::maxpool2d_segments(p, table.data(), segments, dy.data(), s.get());
+    }
+    EXPECT_TRUE(bits_equal(dy.download().data(), ref.data(), ref.size())) << "variant " << variant;
+    EXPECT_TRUE(dy.guards_intact()) << "variant " << variant;
+  }
+}
+
+TEST(CudaPool, SegmentsMatchCpu) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  check_pool_segments({1, 1, 1, 1, 1, 1, 0}, 1);
+  check_pool_segments({2, 5, 7, 3, 3, 1, 1}, 3);
+  check_pool_segments({3, 7, 5, 1, 3, 2, 1}, 5);
+  check_pool_segments({16, 32, 32, 16, 3, 1, 1}, 9);
+}
+
 TEST(CudaPool, GlobalAvgPoolMatchesCpu) {
   NASWOT_REQUIRE_CUDA_DEVICE();
   TestStream s;

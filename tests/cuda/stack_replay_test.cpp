@@ -71,7 +71,9 @@ std::vector<rt::KMatrix> replay(const rt::StackPlan& sp, rt::Counting counting, 
         for (rt::TensorId t : op.inputs) in.push_back(plan.tensor(t).shape);
         for (int s = 0; s < run.segments; ++s) {  // per segment: conv results must not depend on N
           std::vector<const float*> xs;
-          for (size_t k = 0; k < op.inputs.size(); ++k) xs.push_back(seg(run.in_block[k], run.in_rank[k] + s));
+          for (size_t k = 0; k < op.inputs.size(); ++k)
+            xs.push_back(run.table_src.empty() ? seg(run.in_block[k], run.in_rank[k] + s)
+                                               : ptr(run.table_src[static_cast<size_t>(s)]));
           cpu_run_op(op, in, plan.tensor(op.output).shape, xs, run.weight ? run.weight->data.data() : nullptr,
                      run.bias ? run.bias->data.data() : nullptr, seg(run.out_block, s));
         }
@@ -222,6 +224,9 @@ TEST(CudaStackReplay, StackingMergesSteps) {
   EXPECT_LT(static_cast<int64_t>(sp.steps().size()) * 4, sp.member_steps())
       << sp.steps().size() << " stacked steps for " << sp.member_steps() << " member steps";
   EXPECT_EQ(sp.architectures(), 32);
+  int pools_through_tables = 0;
+  for (const rt::StackRun& run : sp.runs()) pools_through_tables += !run.table_src.empty();
+  EXPECT_GT(pools_through_tables, 0) << "avg pools of member subsets read through tables, not gathers";
 }
 
 TEST(CudaStackReplay, KEqualsCpuBackendOnRandomNb201Groups) {

@@ -167,5 +167,34 @@ TEST(Pool, RejectsBadShapes) {
   NASWOT_EXPECT_BAD_INPUT(global_avgpool(1, 4, 4, nullptr, buf), "non-null");
 }
 
+// Segments: each equals the single-tensor pool of its table entry, laid out one after another;
+// zero segments write nothing.
+TEST(Pool, SegmentsEqualPerTensorPools) {
+  const Pool2dShape p{2, 5, 6, 3, 3, 1, 1};
+  const size_t in = static_cast<size_t>(p.n) * p.h * p.w * p.c;
+  const size_t out = static_cast<size_t>(p.n) * p.out_h() * p.out_w() * p.c;
+  const std::vector<float> a = test::random_normal(in, 0.0, 1.0, kSeed + 611);
+  const std::vector<float> b = test::random_normal(in, 0.0, 1.0, kSeed + 612);
+  const float* table[] = {a.data(), b.data(), a.data()};
+  for (int variant = 0; variant < 3; ++variant) {
+    std::vector<float> got(3 * out, -1.0f), one(out);
+    if (variant < 2)
+      avgpool2d_segments(p, variant == 1, table, 3, got.data());
+    else
+      maxpool2d_segments(p, table, 3, got.data());
+    for (size_t k = 0; k < 3; ++k) {
+      if (variant < 2)
+        avgpool2d(p, variant == 1, table[k], one.data());
+      else
+        maxpool2d(p, table[k], one.data());
+      EXPECT_TRUE(test::all_equal(got.data() + k * out, one.data(), out)) << "variant " << variant << ", segment " << k;
+    }
+  }
+  std::vector<float> untouched(4, 7.0f);
+  avgpool2d_segments(p, false, table, 0, untouched.data());
+  EXPECT_EQ(untouched, std::vector<float>(4, 7.0f));
+  NASWOT_EXPECT_BAD_INPUT(maxpool2d_segments(p, table, -1, untouched.data()), "segments");
+}
+
 }  // namespace
 }  // namespace naswot::cpu
