@@ -88,22 +88,29 @@ const float* StackRunner::param(const StackPlan& sp, int arch, const Op& op, con
                                    << count);
   const auto key = std::make_pair(host.get(), ohwi);
   auto found = m_params.find(key);
-  if (found != m_params.end()) return found->second.data.data();
-  DeviceParam p;
-  p.host = host;
-  p.data = DeviceBuffer<float>(count, "stacked parameter copy");
+  if (found != m_params.end()) return found->second.data;
+  // Bump allocation in chunks (64-float aligned): a space's weights take a few cudaMallocs in all.
+  const size_t floats = (count + 63) / 64 * 64;
+  if (m_chunks.empty() || m_chunk_used + floats > m_chunks.back().size()) {
+    m_chunks.emplace_back(std::max(floats, kParamChunkFloats), "stacked parameter copies");
+    m_chunk_used = 0;
+    ++m_growths;
+  }
+  float* device = m_chunks.back().data() + m_chunk_used;
+  m_chunk_used += floats;
   if (ohwi) {
     std::vector<float> reordered(count);
     cuda::conv2d_weight_oihw_to_ohwi(host->data.data(), op.conv.out_channels, in_per_group, op.conv.kernel_h,
                                      op.conv.kernel_w, reordered.data());
-    copy_to_device(p.data.data(), reordered.data(), count * sizeof(float), m_stream.get());
+    copy_to_device(device, reordered.data(), count * sizeof(float), m_stream.get());
     synchronize(m_stream.get());  // `reordered` dies here
   } else {
-    copy_to_device(p.data.data(), host->data.data(), count * sizeof(float), m_stream.get());
+    copy_to_device(device, host->data.data(), count * sizeof(float), m_stream.get());
   }
   ++m_uploads;
-  m_param_bytes += count * sizeof(float);
-  return m_params.emplace(key, std::move(p)).first->second.data.data();
+  m_param_bytes += floats * sizeof(float);
+  m_params.emplace(key, DeviceParam{host, device});
+  return device;
 }
 
 unsigned char* StackRunner::table_slot(size_t bytes, size_t& offset) {
@@ -123,6 +130,8 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
   auto t_step = clock::now();
   if (m_param_bytes > kMaxParamCacheBytes) {  // weights not shared between groups: start over (never
     m_params.clear();                          // within a group: its pointers are taken below)
+    m_chunks.clear();
+    m_chunk_used = 0;
     m_param_bytes = 0;
   }
 

@@ -5,7 +5,7 @@
 //    sign-pack segments): built on the host into pinned memory and uploaded in ONE copy per
 //    group, before the group's launches;
 //  * device copies of the parameter tensors, kept across groups and keyed by tensor address
-//    and layout. The runner holds each tensor's shared_ptr, so an address it has seen is never
+//    and layout, bump-allocated in 16 MiB chunks (a space's weights cost a few allocations). The runner holds each tensor's shared_ptr, so an address it has seen is never
 //    reused by another tensor while the copy exists. NB-201 and DARTS spaces draw their weights
 //    from one ParamInitCache, so after the first groups nothing is uploaded; imported or
 //    per-architecture weights grow the cache, which is dropped at the start of the next group
@@ -57,8 +57,9 @@ class StackRunner {
  private:
   struct DeviceParam {
     std::shared_ptr<const ParamTensor> host;  // keeps the key's address alive
-    DeviceBuffer<float> data;
+    const float* data = nullptr;              // in m_chunks
   };
+  static constexpr size_t kParamChunkFloats = size_t{4} << 20;  // 16 MiB: all of NB-201's weights
   // Device copy of parameter `name` of architecture `arch` (expected `count` values; conv
   // weights reordered OIHW -> OHWI when `ohwi`).
   const float* param(const StackPlan& sp, int arch, const Op& op, const std::string& name, size_t count, bool ohwi,
@@ -73,6 +74,8 @@ class StackRunner {
   DeviceBuffer<unsigned char> m_tables;
   size_t m_tables_used = 0;
   std::map<std::pair<const ParamTensor*, bool>, DeviceParam> m_params;
+  std::vector<DeviceBuffer<float>> m_chunks;  // parameter copies, bump-allocated
+  size_t m_chunk_used = 0;                    // floats used in m_chunks.back()
   size_t m_param_bytes = 0;
   int64_t m_uploads = 0;
   int64_t m_growths = 0;
