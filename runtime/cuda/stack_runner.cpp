@@ -384,7 +384,23 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
       profile->seconds[static_cast<size_t>(cost)] += seconds_since(t_step);
       ++profile->steps[static_cast<size_t>(cost)];
     }
+    if (m_hook) {
+      synchronize(stream);
+      m_hook(p);
+    }
   }
+}
+
+std::vector<float> StackRunner::download(const StackPlan& sp, int block, int rank, size_t floats) {
+  NASWOT_EXPECT(block >= 0 && static_cast<size_t>(block) < sp.blocks().size(), Internal,
+                "stack runner: block " << block << " out of range");
+  const size_t offset = sp.blocks()[static_cast<size_t>(block)].segment_offset(rank);
+  NASWOT_EXPECT((offset + floats) * sizeof(float) <= m_tensor_bytes, Internal,
+                "stack runner: block " << block << " segment " << rank << " lies outside the arena");
+  std::vector<float> host(floats);
+  copy_to_host(host.data(), reinterpret_cast<float*>(m_arena.data()) + offset, floats * sizeof(float), m_stream.get());
+  synchronize(m_stream.get());
+  return host;
 }
 
 }  // namespace naswot::rt

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <utility>
@@ -50,6 +51,11 @@ class StackRunner {
   void enqueue(const StackPlan& sp, const float* batch, ConvPlanCache& convs, const std::vector<int64_t*>& k_out,
                StackProfile* profile = nullptr);
   cudaStream_t stream() const { return m_stream.get(); }
+  // Called after every step of later enqueue() calls with the step's index, the stream
+  // synchronized (tests compare each step with the CPU replay). Empty: none.
+  void set_step_hook(std::function<void(size_t step)> hook) { m_hook = std::move(hook); }
+  // `floats` floats from segment `rank` of `block` as the last enqueue left them (synchronizes).
+  std::vector<float> download(const StackPlan& sp, int block, int rank, size_t floats);
   int64_t growths() const { return m_growths; }        // arena or table (re)allocations
   size_t cached_params() const { return m_params.size(); }
   int64_t param_uploads() const { return m_uploads; }
@@ -78,6 +84,7 @@ class StackRunner {
   size_t m_chunk_used = 0;                    // floats used in m_chunks.back()
   size_t m_param_bytes = 0;
   int64_t m_uploads = 0;
+  std::function<void(size_t)> m_hook;
   int64_t m_growths = 0;
 };
 

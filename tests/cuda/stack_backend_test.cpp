@@ -7,7 +7,8 @@
 //  * deterministic call to call; the second call allocates nothing (arena, tables and parameter
 //    copies are kept);
 //  * DARTS neighbours (grouped, dilated and separable convs, Shift, concat) agree with the CPU;
-//  * a group without a common order runs on the lane path and still scores correctly.
+//  * a group without a common order runs on the lane path and still scores correctly;
+//  * the runner equals the CPU replay of the same plan after every step (locates a stacked bug).
 // The plan logic itself is checked without a device in stack_replay_test.cpp.
 #include <cmath>
 #include <cstdio>
@@ -18,9 +19,13 @@
 #include "cuda_test_util.h"
 #include "darts_test_genotypes.h"
 #include "kernels/cpu/logdet.h"
+#include "kernels/cuda/bn_add_pack.cuh"
 #include "runtime/cpu_backend.h"
+#include "runtime/cuda/schedule.h"
+#include "runtime/cuda/stack_runner.h"
 #include "runtime/params.h"
 #include "runtime/plan.h"
+#include "stack_replay.h"
 
 namespace naswot::test {
 namespace {
@@ -198,6 +203,90 @@ TEST(CudaStacked, ProfilingReportsStepKindsAndKeepsK) {
   const std::string report = gpu.profile_report();
   for (const char* kind : {"stacked execution", "prepare", "gather", "conv", "node"})
     EXPECT_NE(report.find(kind), std::string::npos) << "profile lacks '" << kind << "':\n" << report;
+}
+
+// The runner against the CPU replay of the same StackPlan, step by step (like prefix_test.cpp
+// for the lanes): after every step the block it wrote is downloaded and compared with the
+// replay's; every step's deviation is printed and the first one beyond convolution rounding is
+// marked, so a stacked bug is located in one GPU run. K is compared at the end.
+TEST(CudaStacked, StepByStepMatchesCpuReplay) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  const rt::Shape4 shape{8, 32, 32, 3};
+  std::vector<rt::Graph> gs;
+  for (int i = 0; i < 6; ++i) gs.push_back(cells::build_nb201(cells::nb201_from_preindex(i * 2609 + 5)));
+  gs.push_back(cells::build_nb201(cells::parse_nb201("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")));
+  Space s;
+  s.add_all(std::move(gs), shape);
+  std::vector<rt::Schedule> schedules(s.plans.size());
+  std::vector<const rt::Schedule*> sched_ptrs;
+  for (size_t i = 0; i < s.plans.size(); ++i) {
+    schedules[i].build(*s.plans[i], cuda::kMaxBnAddTerms);
+    sched_ptrs.push_back(&schedules[i]);
+  }
+  rt::StackPlan sp;
+  sp.build(s.plan_ptrs, s.param_ptrs, sched_ptrs, rt::Counting::Reference);
+  const rt::Batch batch = batch_of(shape);
+  StackReplay cpu(sp, batch);
+
+  TestStream stream;
+  auto device_batch = to_device(batch.data, stream.get());
+  const size_t kk = static_cast<size_t>(shape.n) * static_cast<size_t>(shape.n);
+  rt::DeviceBuffer<int64_t> k(kk * s.plans.size(), "K");
+  rt::fill_zero(k.data(), k.bytes(), stream.get());
+  rt::synchronize(stream.get());
+  std::vector<int64_t*> k_out;
+  for (size_t i = 0; i < s.plans.size(); ++i) k_out.push_back(k.data() + i * kk);
+  rt::ConvPlanCache convs;
+  rt::StackRunner runner;
+  int failures = 0;
+  runner.set_step_hook([&](size_t p) {
+    cpu.step(p);
+    const rt::StackStep& step = sp.steps()[p];
+    int block = -1;
+    std::string what;
+    if (step.kind == rt::StackStepKind::Gather) {
+      block = sp.gathers()[static_cast<size_t>(step.index)].dst_block;
+      what = "gather";
+    } else if (step.kind == rt::StackStepKind::Run) {
+      const rt::StackRun& run = sp.runs()[static_cast<size_t>(step.index)];
+      block = run.out_block;
+      const rt::Op& op = sp.plan(run.arch).graph().ops[static_cast<size_t>(run.op)];
+      what = std::string(rt::to_string(op.kind)) + " " + op.name;
+    } else if (step.kind == rt::StackStepKind::Node) {
+      const rt::StackNode& node = sp.nodes()[static_cast<size_t>(step.index)];
+      block = node.archs[0].y.block;
+      what = "node " + sp.plan(node.arch).graph().ops[static_cast<size_t>(node.op)].name;
+    }
+    if (block < 0) return;  // taps write only bits and K (compared at the end)
+    const rt::StackBlock& b = sp.blocks()[static_cast<size_t>(block)];
+    const size_t floats = static_cast<size_t>(b.seg_floats) * static_cast<size_t>(b.segments);
+    const std::vector<float> got = runner.download(sp, block, 0, floats);
+    const float* ref = cpu.seg(block, 0);
+    double max_ref = 0.0, max_diff = 0.0;
+    for (size_t e = 0; e < floats; ++e) {
+      max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[e])));
+      max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[e]) - ref[e]));
+    }
+    const bool bad = !(max_diff <= 1e-3 * max_ref + 1e-6);
+    std::printf("stacked step %3zu %-44s %2d segments max|ref| %.3e max|diff| %.3e%s\n", p, what.c_str(), b.segments,
+                max_ref, max_diff, bad ? "  <-- DIFFERS" : "");
+    if (bad) ++failures;
+  });
+  runner.enqueue(sp, device_batch.data(), convs, k_out);
+  rt::synchronize(runner.stream());
+  EXPECT_EQ(failures, 0) << "the first step marked DIFFERS above is where the stacked runner departs from the replay";
+  std::vector<int64_t> got(kk * s.plans.size());
+  rt::copy_to_host(got.data(), k.data(), got.size() * sizeof(int64_t), stream.get());
+  rt::synchronize(stream.get());
+  for (size_t i = 0; i < s.plans.size(); ++i) {
+    for (int d = 0; d < shape.n; ++d)
+      EXPECT_EQ(got[i * kk + static_cast<size_t>(d) * shape.n + d], s.plans[i]->n_units(rt::Counting::Reference))
+          << "architecture " << i << ": diag(K) = N_A";
+    int64_t differ = 0;
+    for (size_t e = 0; e < kk; ++e) differ += got[i * kk + e] != cpu.ks()[i].values[e];
+    EXPECT_LE(differ * 100, static_cast<int64_t>(kk)) << "architecture " << i << ": K differs from the replay's in "
+                                                      << differ << " entries";
+  }
 }
 
 TEST(CudaStacked, RejectsBadSettings) {

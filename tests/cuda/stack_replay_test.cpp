@@ -1,133 +1,28 @@
-// Replays a StackPlan (runtime/cuda/stack_plan.h) with the CPU kernels: the same stacked steps,
-// blocks, gathers, broadcasts, per-segment terms, statistics and bits, in one arena filled with
-// NaN. Every architecture's K must equal CpuBackend's exactly: a wrong rank, an overlapping
+// Replays a StackPlan (runtime/cuda/stack_plan.h) with the CPU kernels (stack_replay.h): the
+// same stacked steps, blocks, gathers, broadcasts, per-segment terms, statistics and bits, in one
+// arena filled with NaN. Every architecture's K must equal CpuBackend's exactly: a wrong rank, an overlapping
 // block, a gather from the wrong segment, a lost ReLU view or a tap counted for the wrong
 // architecture would change it. Host-only: runs on every machine that builds the CUDA sources.
 // The CUDA kernels themselves are compared with their CPU twins in segments_test.cpp, and the
-// stacked CUDA path with the lane path in backend_test.cpp.
-#include <cmath>
-#include <limits>
+// stacked CUDA path with the lane path and with this replay, step by step, in
+// stack_backend_test.cpp.
 #include <memory>
 
 #include "cells/darts.h"
 #include "cells/nb201.h"
-#include "cpu_run_op.h"
 #include "cuda_test_util.h"
 #include "darts_test_genotypes.h"
-#include "kernels/cpu/batchnorm.h"
-#include "kernels/cpu/bn_add_pack.h"
-#include "kernels/cpu/popcount_k.h"
-#include "kernels/cpu/signpack.h"
 #include "kernels/cuda/bn_add_pack.cuh"
 #include "runtime/cpu_backend.h"
 #include "runtime/cuda/schedule.h"
 #include "runtime/cuda/stack_plan.h"
 #include "runtime/random_graph.h"
+#include "stack_replay.h"
 
 namespace naswot::test {
 namespace {
 
 constexpr uint32_t kStackSeed = kSeed + 1201;
-
-std::vector<rt::KMatrix> replay(const rt::StackPlan& sp, rt::Counting counting, const rt::Batch& batch) {
-  (void)counting;  // the weights are in the plan
-  std::vector<float> arena(sp.arena_floats(), std::numeric_limits<float>::quiet_NaN());
-  auto ptr = [&](const rt::StackRef& r) -> float* {
-    if (r.block == rt::kBatchBlock) return const_cast<float*>(batch.data.data());
-    return arena.data() + sp.blocks()[static_cast<size_t>(r.block)].segment_offset(r.rank);
-  };
-  auto seg = [&](int block, int rank) -> float* {
-    if (block == rt::kBatchBlock) {
-      EXPECT_EQ(rank, 0);
-      return const_cast<float*>(batch.data.data());
-    }
-    return arena.data() + sp.blocks()[static_cast<size_t>(block)].segment_offset(rank);
-  };
-  auto bits_of = [&](int block, int rank) { return reinterpret_cast<uint64_t*>(seg(block, rank)); };
-  const int n = batch.shape.n;
-  std::vector<rt::KMatrix> ks(static_cast<size_t>(sp.architectures()));
-  for (rt::KMatrix& k : ks) k.reset(n);
-
-  for (const rt::StackStep& step : sp.steps()) {
-    switch (step.kind) {
-      case rt::StackStepKind::Gather: {
-        const rt::StackGather& g = sp.gathers()[static_cast<size_t>(step.index)];
-        const rt::StackBlock& dst = sp.blocks()[static_cast<size_t>(g.dst_block)];
-        for (size_t s = 0; s < g.src.size(); ++s) {
-          const float* x = ptr(g.src[s]);
-          float* y = seg(g.dst_block, static_cast<int>(s));
-          if (g.src[s].relu)
-            cpu::relu(x, dst.seg_floats, y);
-          else
-            std::copy(x, x + dst.seg_floats, y);
-        }
-        break;
-      }
-      case rt::StackStepKind::Run: {
-        const rt::StackRun& run = sp.runs()[static_cast<size_t>(step.index)];
-        const rt::Plan& plan = sp.plan(run.arch);
-        const rt::Op& op = plan.graph().ops[static_cast<size_t>(run.op)];
-        std::vector<rt::Shape4> in;
-        for (rt::TensorId t : op.inputs) in.push_back(plan.tensor(t).shape);
-        for (int s = 0; s < run.segments; ++s) {  // per segment: conv results must not depend on N
-          std::vector<const float*> xs;
-          for (size_t k = 0; k < op.inputs.size(); ++k)
-            xs.push_back(run.table_src.empty() ? seg(run.in_block[k], run.in_rank[k] + s)
-                                               : ptr(run.table_src[static_cast<size_t>(s)]));
-          cpu_run_op(op, in, plan.tensor(op.output).shape, xs, run.weight ? run.weight->data.data() : nullptr,
-                     run.bias ? run.bias->data.data() : nullptr, seg(run.out_block, s));
-        }
-        break;
-      }
-      case rt::StackStepKind::Node: {
-        const rt::StackNode& node = sp.nodes()[static_cast<size_t>(step.index)];
-        const int c = node.out.c;
-        const int64_t rows = static_cast<int64_t>(node.out.n) * node.out.h * node.out.w;
-        const int64_t c_aligned = rt::stack_stats_floats(c) / 3;
-        for (const rt::StackStats& st : node.stats) {
-          float* mean = seg(node.stats_block, st.rank);
-          cpu::batchnorm_stats(ptr(st.x), rows, c, mean, mean + c_aligned);
-          cpu::batchnorm_invstd(mean + c_aligned, c, st.eps, mean + 2 * c_aligned);
-        }
-        for (size_t i = 0; i < node.archs.size(); ++i) {
-          const rt::StackNodeArch& na = node.archs[i];
-          std::vector<cpu::BnAddTerm> terms;
-          for (const rt::StackNodeTerm& t : na.terms) {
-            cpu::BnAddTerm term;
-            term.x = ptr(t.x);
-            term.zero = t.zero;
-            if (t.stats >= 0) {
-              const float* mean = seg(node.stats_block, node.stats[static_cast<size_t>(t.stats)].rank);
-              term.mean = mean;
-              term.invstd = mean + 2 * c_aligned;
-              term.gamma = t.gamma->data.data();
-              term.beta = t.beta->data.data();
-            }
-            terms.push_back(term);
-          }
-          uint64_t* bits = na.weight != 0 ? bits_of(node.bits_block, static_cast<int>(i)) : nullptr;
-          cpu::bn_add_pack(terms.data(), static_cast<int>(terms.size()), node.sum_from_zero, node.out.n,
-                           node.out.per_image(), c, ptr(na.y), nullptr, bits);
-          if (bits != nullptr)
-            cpu::popcount_k_accumulate(bits, n, cpu::sign_words(node.out.per_image()), node.out.per_image(), na.weight,
-                                       ks[static_cast<size_t>(na.arch)].values.data());
-        }
-        break;
-      }
-      case rt::StackStepKind::Tap: {
-        const rt::StackTap& tap = sp.taps()[static_cast<size_t>(step.index)];
-        for (size_t i = 0; i < tap.archs.size(); ++i) {
-          uint64_t* bits = bits_of(tap.bits_block, static_cast<int>(i));
-          cpu::sign_pack(ptr(tap.archs[i].x), tap.n, tap.units, bits);
-          cpu::popcount_k_accumulate(bits, tap.n, cpu::sign_words(tap.units), tap.units, tap.archs[i].weight,
-                                     ks[static_cast<size_t>(tap.archs[i].arch)].values.data());
-        }
-        break;
-      }
-    }
-  }
-  return ks;
-}
 
 struct Group {
   std::vector<rt::Graph> graphs;
@@ -174,7 +69,7 @@ void check_group(std::vector<rt::Graph> graphs, const rt::Shape4& shape, rt::Sta
   cpu.set_batch(batch);
   for (rt::Counting counting : {rt::Counting::Reference, rt::Counting::Unit}) {
     const rt::StackPlan sp = stack(g, counting);
-    const std::vector<rt::KMatrix> got = replay(sp, counting, batch);
+    const std::vector<rt::KMatrix> got = replay(sp, batch);
     for (size_t a = 0; a < g.graphs.size(); ++a) {
       rt::KMatrix ref;
       cpu.compute_k(*g.plans[a], g.params[a], counting, ref);
