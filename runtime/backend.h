@@ -73,6 +73,14 @@ class Backend {
                   "the " << name() << " backend computes convolutions in fp32 only; --precision "
                          << to_string(precision) << " needs --backend cuda");
   }
+  // Stacked execution of score_many (CUDA: runtime/cuda/stack_plan.h): groups of `group`
+  // architectures as one stream of launches, `workers` groups in flight; 0 = off. Other backends
+  // accept 0 only.
+  virtual void set_stacking(int group, int workers) {
+    (void)workers;
+    NASWOT_EXPECT(group == 0, Unsupported,
+                  "the " << name() << " backend has no stacked execution; --stack needs --backend cuda");
+  }
   // Per-op-kind wall time, accumulated while profiling is on (`naswot score --profile`).
   // Backends without a profiler return an empty report.
   virtual void set_profiling(bool on) { (void)on; }

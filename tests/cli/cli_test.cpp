@@ -154,6 +154,10 @@ TEST_F(Cli, BadDataAndOptionValuesNameTheCulprit) {
   expect_failure(std::string(kScore) + " --index 0 --precision bf16", {"bf16"});
   // The reduced-precision mode is a CUDA opt-in: the CPU refuses it instead of computing fp32.
   expect_failure(std::string(kScore) + " --index 0 --precision tf32", {"--backend cuda"});
+  // Stacked execution too; malformed group/worker counts are named.
+  expect_failure(std::string(kScore) + " --index 0 --stack 32", {"--backend cuda"});
+  for (const char* bad : {"32,0", "-1", "32,", "x", "32,3,1"})
+    expect_failure(std::string(kScore) + " --index 0 --stack " + bad, {std::string("--stack '") + bad + "'"});
 }
 
 TEST_F(Cli, CudaBackendWithoutCudaFailsCleanly) {

@@ -1,6 +1,9 @@
 // Shared option and setup code of the scoring commands (run_setup.h).
 #include "tools/naswot/run_setup.h"
 
+#include <cstdio>
+#include <utility>
+
 #include "runtime/error.h"
 #include "search/darts_space.h"
 
@@ -46,6 +49,9 @@ void add_run_options(CLI::App* cmd, RunOptions& o) {
                   "Convolution arithmetic: fp32 (default, matches the CPU and PyTorch within 1e-6) or tf32 (CUDA only, "
                   "opt-in: tensor cores, faster, scores move slightly; see README)")
       ->capture_default_str();
+  cmd->add_option("--stack", o.stack,
+                  "CUDA: score groups of G architectures as one stream of launches, W groups in flight (G or G,W; "
+                  "W defaults to 2; 0 = off, the default). Experimental: see README");
   cmd->add_option("--group", o.group,
                   "Architectures per backend call (default: 1 on the CPU, 256 on the GPU, where they run overlapped)");
 }
@@ -73,10 +79,22 @@ RunData load_run_data(const RunOptions& o) {
   return d;
 }
 
+std::pair<int, int> parse_stack(const std::string& text) {
+  int group = -1, workers = 2;
+  char extra = 0;
+  const int got = std::sscanf(text.c_str(), "%d,%d%c", &group, &workers, &extra);
+  NASWOT_EXPECT((got == 1 || got == 2) && text.find_first_not_of("0123456789,") == std::string::npos &&
+                    text.back() != ',' && group >= 0 && workers >= 1,
+                BadInput, "--stack '" << text << "': expected G or G,W (group size >= 0, workers >= 1), e.g. 32,3");
+  return {group, workers};
+}
+
 std::unique_ptr<rt::Backend> make_run_backend(const RunOptions& o, int device_hint) {
   const rt::ConvPrecision precision = rt::parse_conv_precision(o.precision);  // before a GPU is touched
+  const std::pair<int, int> stack = o.stack.empty() ? std::pair{-1, 0} : parse_stack(o.stack);
   std::unique_ptr<rt::Backend> backend = rt::make_backend(rt::parse_backend_kind(o.backend), device_hint);
   backend->set_conv_precision(precision);
+  if (stack.first >= 0) backend->set_stacking(stack.first, stack.second);
   return backend;
 }
 

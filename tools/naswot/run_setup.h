@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "runtime/backend.h"
 #include "runtime/batch.h"
@@ -27,6 +28,7 @@ struct RunOptions {
   std::string norm;    // empty: from the data spec
   int group = 0;       // 0: 1 on the CPU, 256 on the GPU
   std::string precision = "fp32";  // convolutions: fp32 | tf32 (CUDA opt-in, scores move)
+  std::string stack;               // CUDA stacked execution "G[,W]"; empty: NASWOT_CUDA_STACK or off
   // darts, darts_in, nds only (search/darts_space.h): network size (0: C=32, 8 cells) and the
   // genotype source whose entries are the indices (an NDS JSON file or a genotype list).
   int width = 0;
@@ -52,6 +54,8 @@ RunData load_run_data(const RunOptions& options);
 
 // The backend of --backend. device_hint >= 0 picks a CUDA device (modulo the visible count; the
 // sweep passes the node-local MPI rank); -1 keeps the current one.
+// "G" or "G,W" of --stack; BadInput otherwise.
+std::pair<int, int> parse_stack(const std::string& text);
 std::unique_ptr<rt::Backend> make_run_backend(const RunOptions& options, int device_hint = -1);
 
 // Architectures per backend call: --group, else 1 on the CPU (records stream out one by one) and
