@@ -77,6 +77,11 @@ StackRunner::StackRunner() : m_stream(make_stream()), m_cudnn(make_cudnn_handle(
   NASWOT_CHECK_CUDNN(cudnnSetStream(m_cudnn.get(), m_stream.get()));
 }
 
+const float* StackRunner::cached_param(const ParamTensor* tensor, bool ohwi) const {
+  const auto found = m_params.find(std::make_pair(tensor, ohwi));
+  return found == m_params.end() ? nullptr : found->second.data;
+}
+
 const float* StackRunner::param(const StackPlan& sp, int arch, const Op& op, const std::string& name, size_t count,
                                 bool ohwi, int in_per_group) {
   const auto& all = sp.params(arch).all();
@@ -240,8 +245,10 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
           const size_t c = static_cast<size_t>(node.out.c);
           ns.terms[t].mean = mean;
           ns.terms[t].invstd = mean + 2 * c_aligned;
-          ns.terms[t].gamma = param(sp, na.arch, bn, bn.weight, c, false, 0);
-          ns.terms[t].beta = param(sp, na.arch, bn, bn.bias, c, false, 0);
+          ns.terms[t].gamma = cached_param(term.gamma, false);  // the plan resolved the tensors: a hit
+          ns.terms[t].beta = cached_param(term.beta, false);    // costs no name lookup
+          if (ns.terms[t].gamma == nullptr) ns.terms[t].gamma = param(sp, na.arch, bn, bn.weight, c, false, 0);
+          if (ns.terms[t].beta == nullptr) ns.terms[t].beta = param(sp, na.arch, bn, bn.bias, c, false, 0);
         }
         ns.y = ptr(na.y);
         if (na.weight != 0) {

@@ -70,6 +70,8 @@ class StackRunner {
   // weights reordered OIHW -> OHWI when `ohwi`).
   const float* param(const StackPlan& sp, int arch, const Op& op, const std::string& name, size_t count, bool ohwi,
                      int in_per_group);
+  // The device copy of `tensor` in this layout when cached, else nullptr.
+  const float* cached_param(const ParamTensor* tensor, bool ohwi) const;
   unsigned char* table_slot(size_t bytes, size_t& offset);  // reserve host table bytes (aligned)
 
   Stream m_stream;
