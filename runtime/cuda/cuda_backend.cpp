@@ -165,6 +165,7 @@ void CudaBackend::compute_k(const Plan& plan, const Params& params, Counting cou
 int64_t CudaBackend::workspace_growths() const {
   int64_t total = m->batch_growths;
   for (const auto& lane : m->lanes) total += lane->growths();
+  for (const auto& worker : m->stackers) total += worker->runner.growths();
   return total;
 }
 
@@ -224,7 +225,6 @@ void CudaBackend::set_stacking(int group, int workers) {
   m->stack_workers = workers;
 }
 
-int CudaBackend::stacking_group() const { return m->stack_group; }
 int64_t CudaBackend::stacking_fallbacks() const { return m->stack_fallbacks; }
 
 std::vector<float> CudaBackend::tensor_values(const Plan& plan, TensorId t) {

@@ -63,7 +63,6 @@ class CudaBackend final : public Backend {
   // group 0 (the default, or NASWOT_CUDA_STACK unset) keeps the lane path. The environment
   // variable NASWOT_CUDA_STACK=G[,W] sets both when the backend is created (GPU check).
   void set_stacking(int group, int workers = 2) override;
-  int stacking_group() const;
   // Groups whose architectures could not share one order and ran on the lane path instead.
   int64_t stacking_fallbacks() const;
 

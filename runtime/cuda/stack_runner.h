@@ -56,9 +56,8 @@ class StackRunner {
   void set_step_hook(std::function<void(size_t step)> hook) { m_hook = std::move(hook); }
   // `floats` floats from segment `rank` of `block` as the last enqueue left them (synchronizes).
   std::vector<float> download(const StackPlan& sp, int block, int rank, size_t floats);
-  int64_t growths() const { return m_growths; }        // arena or table (re)allocations
-  size_t cached_params() const { return m_params.size(); }
-  int64_t param_uploads() const { return m_uploads; }
+  int64_t growths() const { return m_growths; }  // arena, table or parameter-chunk allocations
+  int64_t param_uploads() const { return m_uploads; }  // parameter tensors copied to the device
 
  private:
   struct DeviceParam {

@@ -135,9 +135,11 @@ TEST(CudaStacked, Nb201MatchesCpuAndLanes) {
 
   // Deterministic, and warm: the second call allocates nothing.
   const rt::AllocationCounters warm = rt::allocation_counters();
+  const int64_t warm_growths = gpu.workspace_growths();
   std::vector<rt::KMatrix> again;
   (void)gpu.score_many(s.plan_ptrs, s.param_ptrs, rt::Counting::Reference, &again);
   EXPECT_EQ(rt::allocation_counters(), warm) << "the second stacked call allocated";
+  EXPECT_EQ(gpu.workspace_growths(), warm_growths) << "the second stacked call grew a workspace";
   for (size_t i = 0; i < kg.size(); ++i) EXPECT_EQ(again[i].values, kg[i].values) << "call to call, " << i;
 
   // Unit counting through the same stacked path.
@@ -275,6 +277,13 @@ TEST(CudaStacked, StepByStepMatchesCpuReplay) {
   runner.enqueue(sp, device_batch.data(), convs, k_out);
   rt::synchronize(runner.stream());
   EXPECT_EQ(failures, 0) << "the first step marked DIFFERS above is where the stacked runner departs from the replay";
+  EXPECT_GT(runner.param_uploads(), 0);
+  const int64_t uploads = runner.param_uploads();
+  runner.set_step_hook({});
+  rt::fill_zero(k.data(), k.bytes(), runner.stream());
+  runner.enqueue(sp, device_batch.data(), convs, k_out);  // again: every weight is already on the device
+  rt::synchronize(runner.stream());
+  EXPECT_EQ(runner.param_uploads(), uploads) << "the second run uploaded weights again";
   std::vector<int64_t> got(kk * s.plans.size());
   rt::copy_to_host(got.data(), k.data(), got.size() * sizeof(int64_t), stream.get());
   rt::synchronize(stream.get());
