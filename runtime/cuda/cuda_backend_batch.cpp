@@ -88,6 +88,13 @@ void CudaBackend::Impl::enqueue_stacked(const std::vector<const Plan*>& plans, c
   }
   grow_lanes(workers);  // worker j falls back to lane j
   const size_t kk = static_cast<size_t>(plans[c0]->batch()) * static_cast<size_t>(plans[c0]->batch());
+  // Groups are cut from the chunk in stack_order (similar architectures together); each member's
+  // K goes to its own slot, so the results keep the caller's order. Every slot starts at zero.
+  const std::vector<const Plan*> chunk(plans.begin() + static_cast<std::ptrdiff_t>(c0),
+                                       plans.begin() + static_cast<std::ptrdiff_t>(c0 + count));
+  const std::vector<size_t> order = stack_order(chunk);
+  fill_zero(k_batch.data(), count * kk * sizeof(int64_t), solver_stream.get());
+  synchronize(solver_stream.get());
   std::atomic<size_t> next{0};
   std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
   auto work = [&](int j) {
@@ -103,11 +110,12 @@ void CudaBackend::Impl::enqueue_stacked(const std::vector<const Plan*>& plans, c
         std::vector<const Schedule*> ss(gn);
         std::vector<int64_t*> k_out(gn);
         for (size_t i = 0; i < gn; ++i) {
-          pp[i] = plans[c0 + g0 + i];
-          qq[i] = params[c0 + g0 + i];
+          const size_t at = order[g0 + i];  // position in the chunk
+          pp[i] = plans[c0 + at];
+          qq[i] = params[c0 + at];
           w.schedules[i].build(*pp[i], cuda::kMaxBnAddTerms);
           ss[i] = &w.schedules[i];
-          k_out[i] = k_batch.data() + (g0 + i) * kk;
+          k_out[i] = k_batch.data() + at * kk;
         }
         bool stacked = true;
         try {
@@ -117,7 +125,6 @@ void CudaBackend::Impl::enqueue_stacked(const std::vector<const Plan*>& plans, c
           stacked = false;  // no common order: this group runs on the lane path
         }
         if (stacked) {
-          fill_zero(k_out[0], gn * kk * sizeof(int64_t), w.runner.stream());
           w.runner.enqueue(w.plan, batch.data(), convs, k_out, profiling ? &w.profile : nullptr);
         } else {
           ++stack_fallbacks;

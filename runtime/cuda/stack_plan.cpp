@@ -63,6 +63,26 @@ struct Access {
 
 }  // namespace
 
+std::vector<size_t> stack_order(const std::vector<const Plan*>& plans) {
+  std::vector<std::string> keys(plans.size());
+  Signature sig;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    sig.key.clear();
+    const Graph& g = plans[i]->graph();
+    for (int o : plans[i]->order()) {
+      const Op& op = g.ops[static_cast<size_t>(o)];
+      if (op.kind != OpKind::Conv && op.kind != OpKind::AvgPool && op.kind != OpKind::MaxPool && op.kind != OpKind::Zero)
+        continue;
+      sig.text(op.name).num(static_cast<int64_t>(op.kind)).num(op.conv.kernel_h).num(op.conv.kernel_w);
+    }
+    keys[i] = sig.key;
+  }
+  std::vector<size_t> order(plans.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
+  return order;
+}
+
 int64_t stack_stats_floats(int channels) {
   return 3 * static_cast<int64_t>(align_floats(static_cast<size_t>(channels)));
 }

@@ -140,6 +140,12 @@ int64_t stack_stats_floats(int channels);
 // Floats of one packed-bits segment: n rows of sign_words(units) uint64 words.
 int64_t stack_bits_floats(int n, int64_t units);
 
+// An order of `plans` for cutting groups: architectures that have the same convolutions, pools
+// and zeros at the same places (compared in graph order: op name, kind, kernel size) come next
+// to each other, so a group shares more classes and more steps read their inputs without a
+// gather. A permutation of 0 .. plans.size() - 1; stable for equal keys.
+std::vector<size_t> stack_order(const std::vector<const Plan*>& plans);
+
 class StackPlan {
  public:
   // plans, params and schedules are per architecture (same bound batch shape); the schedules

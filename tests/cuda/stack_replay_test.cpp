@@ -6,6 +6,7 @@
 // The CUDA kernels themselves are compared with their CPU twins in segments_test.cpp, and the
 // stacked CUDA path with the lane path and with this replay, step by step, in
 // stack_backend_test.cpp.
+#include <algorithm>
 #include <memory>
 
 #include "cells/darts.h"
@@ -159,6 +160,41 @@ TEST(CudaStackReplay, KEqualsCpuBackendOnRandomGraphs) {
   std::vector<rt::Graph> graphs;
   for (uint32_t seed = 0; seed < 6; ++seed) graphs.push_back(random_graph(kStackSeed + seed));
   check_group(std::move(graphs), {4, 8, 8, 3});
+}
+
+// stack_order: a permutation that puts equal architectures next to each other and makes groups
+// cut from it share more (fewer stacked steps than a group of unrelated architectures).
+TEST(CudaStackReplay, StackOrderGroupsSimilarArchitectures) {
+  std::vector<std::string> archs;
+  for (int i = 0; i < 20; ++i) archs.push_back(cells::to_string(cells::nb201_from_preindex((i * 6007 + 3) % cells::kNb201Size)));
+  for (int i = 0; i < 20; ++i) archs.push_back(archs[static_cast<size_t>(i)]);  // each twice, 20 apart
+  Group g;
+  g.graphs = nb201_graphs(archs);
+  prepare(g, {4, 8, 8, 3});
+  std::vector<const rt::Plan*> plans;
+  for (const auto& p : g.plans) plans.push_back(p.get());
+  const std::vector<size_t> order = rt::stack_order(plans);
+  std::vector<size_t> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i) ASSERT_EQ(sorted[i], i) << "not a permutation";
+  for (size_t i = 0; i < order.size(); i += 2)
+    EXPECT_EQ(archs[order[i]], archs[order[i + 1]]) << "the two copies of an architecture are not adjacent";
+  auto steps_of = [&](auto pick) {
+    std::vector<const rt::Plan*> pp;
+    std::vector<const rt::Params*> qq;
+    std::vector<const rt::Schedule*> ss;
+    for (size_t i = 0; i < 8; ++i) {
+      const size_t a = pick(i);
+      pp.push_back(g.plans[a].get());
+      qq.push_back(&g.params[a]);
+      ss.push_back(&g.schedules[a]);
+    }
+    rt::StackPlan sp;
+    sp.build(pp, qq, ss, rt::Counting::Reference);
+    return sp.steps().size();
+  };
+  EXPECT_LT(steps_of([&](size_t i) { return order[i]; }), steps_of([](size_t i) { return i; }))
+      << "a group cut in stack_order should need fewer steps than 8 unrelated architectures";
 }
 
 // Two architectures that run the same two convolutions in opposite orders cannot share one order.
