@@ -3,7 +3,9 @@
 // path, the bytes each kind of stacked step moves (gathers, outputs, node passes), the arena,
 // and the host time to build the plans. Figures for bench/results/stack_plan_nb201.md; the
 // GPU check measures the real rate.
-//   naswot_stack_stats [group sizes...]   (default 1 8 32 64; batch 128, 32x32, random members)
+//   naswot_stack_stats [group sizes...]   (default 1 8 32 64; batch 128, 32x32; groups cut from
+//   256 random architectures as given and in stack_order, as CudaBackend::score_many cuts them)
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -41,39 +43,38 @@ int64_t lane_launches(const rt::Plan& plan, const rt::Schedule& s) {
   return n;
 }
 
-void report(int group) {
+struct Totals {
+  int64_t launches = 0, lane_launches = 0, steps = 0, member_steps = 0, archs = 0, groups = 0;
+  double host_us = 0, max_arena_mb = 0;
+  std::map<std::string, double> mb;  // bytes moved per kind (reads + writes), MB
+};
+
+// One group: its members are graphs[picks[0..]] with shared weights from `cache`.
+void add_group(const std::vector<rt::Graph>& graphs, const std::vector<size_t>& picks, rt::ParamInitCache& cache,
+               Totals& t) {
   const rt::Shape4 shape{128, 32, 32, 3};
-  std::vector<rt::Graph> graphs;
+  const size_t group = picks.size();
   std::vector<std::unique_ptr<rt::Plan>> plans;
   std::vector<rt::Params> params;
-  std::vector<rt::Schedule> schedules(static_cast<size_t>(group));
-  rt::ParamInitCache cache(1);
-  for (int i = 0; i < group; ++i)
-    graphs.push_back(cells::build_nb201(cells::nb201_from_preindex((i * 7919 + 13) % cells::kNb201Size), {}));
-  for (const rt::Graph& g : graphs) {
-    plans.push_back(std::make_unique<rt::Plan>(g, shape));
-    params.push_back(cache.params_for(g));
+  std::vector<rt::Schedule> schedules(group);
+  for (size_t i : picks) {
+    plans.push_back(std::make_unique<rt::Plan>(graphs[i], shape));
+    params.push_back(cache.params_for(graphs[i]));
   }
   std::vector<const rt::Plan*> pp;
   std::vector<const rt::Params*> qq;
   std::vector<const rt::Schedule*> ss;
   auto t0 = clock_type::now();
-  int64_t lanes = 0;
-  for (int i = 0; i < group; ++i) {
-    schedules[static_cast<size_t>(i)].build(*plans[static_cast<size_t>(i)], cuda::kMaxBnAddTerms);
-    lanes += lane_launches(*plans[static_cast<size_t>(i)], schedules[static_cast<size_t>(i)]);
-    pp.push_back(plans[static_cast<size_t>(i)].get());
-    qq.push_back(&params[static_cast<size_t>(i)]);
-    ss.push_back(&schedules[static_cast<size_t>(i)]);
+  for (size_t i = 0; i < group; ++i) {
+    schedules[i].build(*plans[i], cuda::kMaxBnAddTerms);
+    t.lane_launches += lane_launches(*plans[i], schedules[i]);
+    pp.push_back(plans[i].get());
+    qq.push_back(&params[i]);
+    ss.push_back(&schedules[i]);
   }
-  const double schedule_us = us_since(t0);
   rt::StackPlan sp;
-  t0 = clock_type::now();
   sp.build(pp, qq, ss, rt::Counting::Reference);
-  const double stack_us = us_since(t0);
-
-  std::map<std::string, double> mb;  // bytes moved per kind (reads + writes), MB
-  int64_t launches = 0;
+  t.host_us += us_since(t0);
   auto block_bytes = [&](int b) {
     const rt::StackBlock& blk = sp.blocks()[static_cast<size_t>(b)];
     return 4.0 * static_cast<double>(blk.seg_floats) * blk.segments;
@@ -84,41 +85,74 @@ void report(int group) {
         const rt::StackGather& g = sp.gathers()[static_cast<size_t>(step.index)];
         int runs = 1;
         for (size_t s = 1; s < g.src.size(); ++s) runs += g.src[s].relu != g.src[s - 1].relu;
-        launches += runs;
-        mb["gather (read + write)"] += 2 * block_bytes(g.dst_block) / 1e6;
+        t.launches += runs;
+        t.mb["gather (read + write)"] += 2 * block_bytes(g.dst_block) / 1e6;
         break;
       }
       case rt::StackStepKind::Run: {
         const rt::StackRun& r = sp.runs()[static_cast<size_t>(step.index)];
         const rt::Op& op = sp.plan(r.arch).graph().ops[static_cast<size_t>(r.op)];
-        launches += 1 + (op.kind == rt::OpKind::Conv && !op.bias.empty());
-        mb[std::string(rt::to_string(op.kind)) + " output"] += block_bytes(r.out_block) / 1e6;
+        t.launches += 1 + (op.kind == rt::OpKind::Conv && !op.bias.empty());
+        t.mb[std::string(rt::to_string(op.kind)) + " output"] += block_bytes(r.out_block) / 1e6;
         break;
       }
       case rt::StackStepKind::Node: {
         const rt::StackNode& n = sp.nodes()[static_cast<size_t>(step.index)];
-        launches += (n.stats.empty() ? 0 : 2) + 1 + (n.bits_block >= 0);
+        t.launches += (n.stats.empty() ? 0 : 2) + 1 + (n.bits_block >= 0);
         const double tensor = 4.0 * static_cast<double>(n.out.numel());
-        mb["BN statistics (read)"] += tensor * static_cast<double>(n.stats.size()) / 1e6;
-        for (const rt::StackNodeArch& a : n.archs) mb["node (terms read + write)"] += tensor * (a.terms.size() + 1) / 1e6;
+        t.mb["BN statistics (read)"] += tensor * static_cast<double>(n.stats.size()) / 1e6;
+        for (const rt::StackNodeArch& a : n.archs) t.mb["node (terms read + write)"] += tensor * (a.terms.size() + 1) / 1e6;
         break;
       }
-      case rt::StackStepKind::Tap: launches += 2; break;
+      case rt::StackStepKind::Tap: t.launches += 2; break;
     }
   }
+  t.steps += static_cast<int64_t>(sp.steps().size());
+  t.member_steps += sp.member_steps();
+  t.archs += static_cast<int64_t>(group);
+  ++t.groups;
+  t.max_arena_mb = std::max(t.max_arena_mb, 4.0 * static_cast<double>(sp.arena_floats()) / 1e6);
+}
+
+void print(const char* how, int group, const Totals& t) {
   double total = 0;
-  for (const auto& [kind, v] : mb) total += v;
-  std::printf("group %d: %lld launches (%.1f per architecture; lanes %.1f), %zu steps from %lld member steps, "
-              "%d broadcast runs, arena %.0f MB (%.1f MB per architecture)\n",
-              group, static_cast<long long>(launches), static_cast<double>(launches) / group,
-              static_cast<double>(lanes) / group, sp.steps().size(), static_cast<long long>(sp.member_steps()),
-              sp.broadcast_runs(), 4.0 * static_cast<double>(sp.arena_floats()) / 1e6,
-              4.0 * static_cast<double>(sp.arena_floats()) / 1e6 / group);
-  std::printf("  host: schedules %.0f us, stack plan %.0f us (%.0f us per architecture)\n", schedule_us, stack_us,
-              (schedule_us + stack_us) / group);
-  std::printf("  memory traffic %.0f MB per architecture:", total / group);
-  for (const auto& [kind, v] : mb) std::printf(" %s %.0f;", kind.c_str(), v / group);
+  for (const auto& [kind, v] : t.mb) total += v;
+  const double a = static_cast<double>(t.archs);
+  std::printf("group %d, %s (%lld groups): %.0f launches per group, %.1f per architecture (lanes %.1f); %.0f steps from "
+              "%.0f member steps; arena up to %.0f MB; host %.0f us per architecture\n",
+              group, how, static_cast<long long>(t.groups), static_cast<double>(t.launches) / t.groups,
+              static_cast<double>(t.launches) / a, static_cast<double>(t.lane_launches) / a,
+              static_cast<double>(t.steps) / t.groups, static_cast<double>(t.member_steps) / t.groups, t.max_arena_mb,
+              t.host_us / a);
+  std::printf("  memory traffic %.0f MB per architecture:", total / a);
+  for (const auto& [kind, v] : t.mb) std::printf(" %s %.0f;", kind.c_str(), v / a);
   std::printf("\n");
+}
+
+// Groups of `group` cut from a chunk of `chunk` random architectures, as given and in
+// stack_order (what CudaBackend::score_many does).
+void report(int group, int chunk) {
+  std::vector<rt::Graph> graphs;
+  for (int i = 0; i < chunk; ++i)
+    graphs.push_back(cells::build_nb201(cells::nb201_from_preindex((i * 7919 + 13) % cells::kNb201Size), {}));
+  std::vector<std::unique_ptr<rt::Plan>> plans;
+  std::vector<const rt::Plan*> pp;
+  for (const rt::Graph& g : graphs) {
+    plans.push_back(std::make_unique<rt::Plan>(g, rt::Shape4{128, 32, 32, 3}));
+    pp.push_back(plans.back().get());
+  }
+  const std::vector<size_t> ordered = rt::stack_order(pp);
+  for (bool use_order : {false, true}) {
+    rt::ParamInitCache cache(1);
+    Totals t;
+    for (int g0 = 0; g0 + group <= chunk; g0 += group) {
+      std::vector<size_t> picks;
+      for (int i = 0; i < group; ++i)
+        picks.push_back(use_order ? ordered[static_cast<size_t>(g0 + i)] : static_cast<size_t>(g0 + i));
+      add_group(graphs, picks, cache, t);
+    }
+    print(use_order ? "stack_order" : "as given", group, t);
+  }
 }
 
 }  // namespace
@@ -127,12 +161,13 @@ int main(int argc, char** argv) {
   std::vector<int> groups;
   for (int i = 1; i < argc; ++i) groups.push_back(std::atoi(argv[i]));
   if (groups.empty()) groups = {1, 8, 32, 64};
+  constexpr int kChunk = 256;  // architectures per chunk (score_many orders a chunk, then cuts groups)
   for (int g : groups) {
-    if (g < 1) {
-      std::fprintf(stderr, "naswot_stack_stats: group size '%d': expected >= 1\n", g);
+    if (g < 1 || g > kChunk) {
+      std::fprintf(stderr, "naswot_stack_stats: group size '%d': expected 1..%d\n", g, kChunk);
       return 2;
     }
-    report(g);
+    report(g, kChunk);
   }
   return 0;
 }
