@@ -11,17 +11,20 @@ namespace naswot::search {
 NetworkArchScorer::NetworkArchScorer(const Space& space, Scorer& scorer, rt::ParamInitCache& weights)
     : m_space(space), m_scorer(scorer), m_weights(weights) {}
 
-std::vector<Score> NetworkArchScorer::score(const std::vector<ArchEntry>& archs) {
-  std::vector<rt::Graph> graphs;
-  std::vector<rt::Params> params;
-  graphs.reserve(archs.size());
-  params.reserve(archs.size());
+NetworkArchScorer::Prepared NetworkArchScorer::prepare(const std::vector<ArchEntry>& archs) {
+  Prepared p;
+  p.graphs.reserve(archs.size());
+  p.params.reserve(archs.size());
   for (const ArchEntry& a : archs) {
-    graphs.push_back(m_space.build(a));
-    params.push_back(m_weights.params_for(graphs.back()));
+    p.graphs.push_back(m_space.build(a));
+    p.params.push_back(m_weights.params_for(p.graphs.back()));
   }
-  return m_scorer.score_group(graphs, params);
+  return p;
 }
+
+std::vector<Score> NetworkArchScorer::score(const Prepared& group) { return m_scorer.score_group(group.graphs, group.params); }
+
+std::vector<Score> NetworkArchScorer::score(const std::vector<ArchEntry>& archs) { return score(prepare(archs)); }
 
 ScoreCache::ScoreCache(ArchScorer& scorer, size_t group) : m_scorer(scorer), m_group(group) {
   NASWOT_EXPECT(group >= 1, BadInput, "score group size " << group << ": expected at least 1");

@@ -31,6 +31,15 @@ class NetworkArchScorer final : public ArchScorer {
   NetworkArchScorer(const Space& space, Scorer& scorer, rt::ParamInitCache& weights);
   std::vector<Score> score(const std::vector<ArchEntry>& archs) override;
 
+  // The two halves of score(), so a caller can build the next group while the backend scores
+  // this one (run_sweep). prepare() draws weights from the shared cache: one prepare at a time.
+  struct Prepared {
+    std::vector<rt::Graph> graphs;
+    std::vector<rt::Params> params;
+  };
+  Prepared prepare(const std::vector<ArchEntry>& archs);
+  std::vector<Score> score(const Prepared& group);
+
  private:
   const Space& m_space;
   Scorer& m_scorer;

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <vector>
 
@@ -99,27 +100,41 @@ SweepOutcome run_sweep(const Space& space, const SweepItems& items, Scorer& scor
   using Clock = std::chrono::steady_clock;
   auto last_sync = Clock::now();
   NetworkArchScorer archs(space, scorer, init);  // build, shared weights, score the group
-  std::vector<int64_t> positions;
-  std::vector<ArchEntry> entries;
+  // The next group (positions not yet done, with their networks and weights). With groups of more
+  // than one (the GPU), the next group is built on a second thread while this one is scored.
+  struct Group {
+    std::vector<int64_t> positions;
+    std::vector<ArchEntry> entries;
+    NetworkArchScorer::Prepared prepared;
+  };
   int64_t next = config.range.begin;
-  for (;;) {
+  auto take = [&] {  // main thread only: reads the resume state and advances `next`
+    Group g;
+    for (; next < config.range.end && g.positions.size() < config.group; ++next)
+      if (!st.done[static_cast<size_t>(next - config.range.begin)]) g.positions.push_back(next);
+    for (int64_t p : g.positions) g.entries.push_back(space.from_index(items.index(p)));
+    return g;
+  };
+  auto build = [&archs](Group g) {
+    g.prepared = archs.prepare(g.entries);
+    return g;
+  };
+  const bool overlap = config.group > 1;
+  Group current = build(take());
+  while (!current.positions.empty()) {
     if (stop && stop->load()) {
       out.interrupted = out.resumed + out.scored < out.total;
       break;
     }
-    positions.clear();
-    for (; next < config.range.end && positions.size() < config.group; ++next)
-      if (!st.done[static_cast<size_t>(next - config.range.begin)]) positions.push_back(next);
-    if (positions.empty()) break;
-
-    entries.clear();
-    for (int64_t p : positions) entries.push_back(space.from_index(items.index(p)));
-    const std::vector<Score> scores = archs.score(entries);
+    Group upcoming = take();
+    std::future<Group> built;
+    if (overlap && !upcoming.positions.empty()) built = std::async(std::launch::async, build, std::move(upcoming));
+    const std::vector<Score> scores = archs.score(current.prepared);
     for (size_t i = 0; i < scores.size(); ++i) {
       const Score& s = scores[i];
       formats::SweepRecord r;
-      r.score = {entries[i].index, entries[i].arch, s.value, s.status, s.n_units, s.seconds};
-      r.members = items.members(positions[i]);
+      r.score = {current.entries[i].index, current.entries[i].arch, s.value, s.status, s.n_units, s.seconds};
+      r.members = items.members(current.positions[i]);
       writer->write(r);
     }
     const auto now = Clock::now();
@@ -129,8 +144,9 @@ SweepOutcome run_sweep(const Space& space, const SweepItems& items, Scorer& scor
     } else {
       writer->flush();
     }
-    out.scored += static_cast<int64_t>(positions.size());
-    if (progress) progress->advance(static_cast<int64_t>(positions.size()));
+    out.scored += static_cast<int64_t>(current.positions.size());
+    if (progress) progress->advance(static_cast<int64_t>(current.positions.size()));
+    current = built.valid() ? built.get() : (upcoming.positions.empty() ? Group{} : build(std::move(upcoming)));
   }
   writer->close();
   return out;

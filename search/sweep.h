@@ -16,8 +16,9 @@
 // are scored in order and appended. A file that is empty or whose header line was cut short holds
 // nothing and is started again.
 //
-// Memory. Only the current group's graphs and parameters are held, plus one bit per item of the
-// range for the resume bookkeeping; records are written, never kept.
+// Memory. Only the current group's graphs and parameters are held (and, with groups of more than
+// one, the next group's, built on a second thread while the backend scores this one), plus one
+// bit per item of the range for the resume bookkeeping; records are written, never kept.
 #pragma once
 #include <atomic>
 #include <cstdint>

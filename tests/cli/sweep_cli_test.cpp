@@ -159,6 +159,27 @@ TEST_F(SweepCli, SigintFinishesTheGroupAndSaysHowToResume) {
   EXPECT_EQ(keys(records_of(out)), shard_indices(3, 300));
 }
 
+// Groups of several (the GPU's way, here on the CPU backend's score_many) build the next group
+// on a second thread while one is scored: same records as one at a time, and an interrupted
+// grouped run resumes to the full set.
+TEST_F(SweepCli, GroupedSweepEqualsOneAtATimeAndResumes) {
+  const auto expected = records_of(reference(kKillShard));
+  const std::string grouped = path("grouped.jsonl");
+  const CliExit g = run_cli_logged(sweep_args(kKillShard, grouped, {"--group", "5"}), path("grouped.log"));
+  ASSERT_EQ(g.code, 0) << g.output;
+  EXPECT_EQ(records_of(grouped), expected);
+
+  const std::string out = path("grouped_int.jsonl");
+  const CliProcess p = spawn_cli(sweep_args(kKillShard, out, {"--group", "5"}), path("grouped_int.log"));
+  ASSERT_TRUE(wait_for_lines(p, out, 1 + 5)) << read_text(p.log);
+  ASSERT_EQ(kill(p.pid, SIGINT), 0);
+  const CliExit e = wait_cli(p);
+  ASSERT_FALSE(e.signalled) << e.output;
+  const CliExit resumed = run_cli_logged(sweep_args(kKillShard, out, {"--group", "5", "--resume"}), path("gr.log"));
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_EQ(records_of(out), expected) << "every index once, with the one-at-a-time scores";
+}
+
 TEST_F(SweepCli, CutShortLastLineIsCutAndRescored) {
   const std::string ref = reference("3/1000");
   const std::vector<std::string> lines = read_lines(ref);
