@@ -243,58 +243,61 @@ def kendall_tau_b(x: list[float], y: list[float]) -> float:
     return (conc - disc) / denom if denom > 0 else math.nan
 
 
+def compare_runs(ref_path: str, got_path: str, wall: float) -> dict:
+    """A run's records against a reference run's over the same sample: rate, and over the indices
+    both scored finitely the relative differences and Kendall tau-b."""
+    ref = {r["index"]: as_float(r["score"]) for r in load_jsonl(ref_path)}
+    recs = load_jsonl(got_path)
+    got = {r["index"]: as_float(r["score"]) for r in recs}
+    both = [i for i in got if i in ref and math.isfinite(ref[i]) and math.isfinite(got[i])]
+    n = len(recs)
+    rel = [abs(got[i] - ref[i]) / max(1.0, abs(ref[i])) for i in both]
+    return {"records": n, "archs_per_s_wall": n / wall if n and wall > 0 else math.nan, "compared": len(both),
+            "rel": rel, "kendall_tau": kendall_tau_b([ref[i] for i in both], [got[i] for i in both])
+            if len(both) > 1 else math.nan,
+            "singular_agree": sum((not math.isfinite(got[i])) == (not math.isfinite(ref[i])) for i in got if i in ref),
+            "bad_status": sum(r.get("status") not in ("ok", "singular") for r in recs)}
+
+
 def cmd_tf32(a) -> int:
     """Reduced-precision stage: rate of the tf32 run and Kendall tau of its scores against the fp32
     run over the same sample (finite scores of both only). Issue 3's stretch: > 8,000 archs/s and
     tau >= 0.99."""
-    fp32 = {r["index"]: as_float(r["score"]) for r in load_jsonl(a.fp32)}
-    tf32 = {r["index"]: as_float(r["score"]) for r in load_jsonl(a.tf32)}
-    both = [i for i in tf32 if i in fp32 and math.isfinite(fp32[i]) and math.isfinite(tf32[i])]
-    n = len(tf32)
-    rate = n / a.wall if n and a.wall > 0 else math.nan
-    tau = kendall_tau_b([fp32[i] for i in both], [tf32[i] for i in both]) if len(both) > 1 else math.nan
-    rel = [abs(tf32[i] - fp32[i]) / max(1.0, abs(fp32[i])) for i in both]
+    c = compare_runs(a.fp32, a.tf32, a.wall)
+    n, rate, tau, rel = c["records"], c["archs_per_s_wall"], c["kendall_tau"], c["rel"]
     stats = {"records": n, "expected": a.expected, "rc": a.rc, "wall_s": a.wall, "archs_per_s_wall": rate,
-             "compared": len(both), "kendall_tau_vs_fp32": tau,
+             "compared": c["compared"], "kendall_tau_vs_fp32": tau,
              "max_rel_diff_vs_fp32": max(rel) if rel else math.nan,
              "median_rel_diff_vs_fp32": statistics.median(rel) if rel else math.nan,
              "goal_archs_per_s": 8000, "goal_tau": 0.99}
     stats["ok"] = a.rc == 0 and n == a.expected and tau == tau and tau >= 0.99
     write_json(a.stats, stats)
     print(f"  tf32: {n}/{a.expected} records in {a.wall:.1f} s ({rate:.1f} archs/s wall); Kendall tau vs fp32 "
-          f"{tau:.4f} over {len(both)} archs (goal >= 0.99); rel diff median {stats['median_rel_diff_vs_fp32']:.3g}, "
-          f"max {stats['max_rel_diff_vs_fp32']:.3g}")
+          f"{tau:.4f} over {c['compared']} archs (goal >= 0.99); rel diff median "
+          f"{stats['median_rel_diff_vs_fp32']:.3g}, max {stats['max_rel_diff_vs_fp32']:.3g}")
     return 0 if stats["ok"] else 1
 
 
 def cmd_stacked(a) -> int:
-    """Stacked execution (NASWOT_CUDA_STACK=G,W): rate, and agreement with the lane run over the same
+    """Stacked execution (--stack G,W): rate, and agreement with the lane run over the same
     sample: fp32 must stay within 1e-6 relative except where a code bit flips (>= 99% of scores, none
     off by more than 1e-3); tf32 is judged like stage g (Kendall tau >= 0.99)."""
-    lanes = {r["index"]: as_float(r["score"]) for r in load_jsonl(a.lanes)}
-    recs = load_jsonl(a.jsonl)
-    got = {r["index"]: as_float(r["score"]) for r in recs}
-    both = [i for i in got if i in lanes and math.isfinite(lanes[i]) and math.isfinite(got[i])]
-    n = len(recs)
-    rate = n / a.wall if n and a.wall > 0 else math.nan
-    rel = [abs(got[i] - lanes[i]) / max(1.0, abs(lanes[i])) for i in both]
+    c = compare_runs(a.lanes, a.jsonl, a.wall)
+    n, rate, tau, rel, singular_agree = c["records"], c["archs_per_s_wall"], c["kendall_tau"], c["rel"], c["singular_agree"]
     within = sum(r <= 1e-6 for r in rel)
-    tau = kendall_tau_b([lanes[i] for i in both], [got[i] for i in both]) if len(both) > 1 else math.nan
-    singular_agree = sum((not math.isfinite(got[i])) == (not math.isfinite(lanes[i])) for i in got if i in lanes)
     stats = {"config": a.config, "precision": a.precision, "records": n, "expected": a.expected, "rc": a.rc,
-             "wall_s": a.wall, "archs_per_s_wall": rate, "compared": len(both), "within_1e-6": within,
+             "wall_s": a.wall, "archs_per_s_wall": rate, "compared": c["compared"], "within_1e-6": within,
              "max_rel_diff_vs_lanes": max(rel) if rel else math.nan, "kendall_tau_vs_lanes": tau,
-             "singular_agree": singular_agree,
-             "bad_status": sum(r.get("status") not in ("ok", "singular") for r in recs)}
+             "singular_agree": singular_agree, "bad_status": c["bad_status"]}
     stats["full_space_s"] = NB201_SIZE / rate if rate == rate and rate > 0 else math.nan
     complete = a.rc == 0 and n == a.expected and stats["bad_status"] == 0 and singular_agree == n
     if a.precision == "tf32":
         stats["ok"] = complete and tau == tau and tau >= 0.99
     else:
-        stats["ok"] = complete and within >= 0.99 * len(both) and (not rel or max(rel) < 1e-3)
+        stats["ok"] = complete and within >= 0.99 * c["compared"] and (not rel or max(rel) < 1e-3)
     write_json(a.stats, stats)
     print(f"  stacked {a.config} {a.precision}: {n}/{a.expected} records in {a.wall:.1f} s ({rate:.1f} archs/s wall, "
-          f"full space ~{stats['full_space_s']:.1f} s); vs lanes: {within}/{len(both)} within 1e-6, max rel diff "
+          f"full space ~{stats['full_space_s']:.1f} s); vs lanes: {within}/{c['compared']} within 1e-6, max rel diff "
           f"{stats['max_rel_diff_vs_lanes']:.3g}, tau {tau:.4f}, singular agree {singular_agree}/{n}")
     return 0 if stats["ok"] else 1
 

@@ -22,8 +22,6 @@
 namespace naswot::rt {
 namespace {
 
-constexpr int kMaxConcatInputs = 64;  // host arrays on the stack; spaces use 2..8
-
 size_t align256(size_t bytes) { return (bytes + 255) / 256 * 256; }
 
 }  // namespace
@@ -44,7 +42,7 @@ bool supports(const Op& op) {
     case OpKind::GlobalAvgPool:
     case OpKind::Linear:
     case OpKind::Tap: return true;
-    case OpKind::Concat: return op.inputs.size() <= static_cast<size_t>(kMaxConcatInputs);
+    case OpKind::Concat: return op.inputs.size() <= kMaxRunOpInputs;
   }
   return false;
 }
@@ -65,10 +63,10 @@ void Lane::run_step(const Plan& plan, const Step& step, Counting counting, ConvP
     return reinterpret_cast<const float*>(region(ArenaRegion::Params)) +
            m_slots[static_cast<size_t>(m_first_slot[static_cast<size_t>(step.op)]) + k].offset;
   };
-  NASWOT_EXPECT(op.inputs.size() <= static_cast<size_t>(kMaxConcatInputs), Unsupported,
-                "op '" << op.name << "' has more than " << kMaxConcatInputs << " inputs");
-  const float* xs[kMaxConcatInputs];
-  Shape4 in[kMaxConcatInputs];
+  NASWOT_EXPECT(op.inputs.size() <= kMaxRunOpInputs, Unsupported,
+                "op '" << op.name << "' has more than " << kMaxRunOpInputs << " inputs");
+  const float* xs[kMaxRunOpInputs];
+  Shape4 in[kMaxRunOpInputs];
   for (size_t k = 0; k < op.inputs.size(); ++k) {
     xs[k] = tensor(op.inputs[k]);
     in[k] = plan.tensor(op.inputs[k]).shape;

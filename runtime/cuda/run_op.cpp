@@ -52,9 +52,9 @@ void enqueue_run_op(const RunOpArgs& r) {
       return;
     }
     case OpKind::Concat: {
-      constexpr size_t kMax = 64;  // supports() bounds concats to this
-      NASWOT_EXPECT(op.inputs.size() <= kMax, Unsupported, "concat '" << op.name << "' has more than 64 inputs");
-      int channels[kMax];
+      NASWOT_EXPECT(op.inputs.size() <= kMaxRunOpInputs, Unsupported,
+                    "concat '" << op.name << "' has more than " << kMaxRunOpInputs << " inputs");
+      int channels[kMaxRunOpInputs];
       for (size_t k = 0; k < op.inputs.size(); ++k) channels[k] = r.in[k].c;
       cuda::concat_channels(r.xs, channels, static_cast<int>(op.inputs.size()),
                             static_cast<int64_t>(r.out.n) * r.out.h * r.out.w, r.y, s);

@@ -15,6 +15,9 @@
 
 namespace naswot::rt {
 
+// Inputs of one op on the host stack of a launch (concats; the spaces use 2..8).
+inline constexpr size_t kMaxRunOpInputs = 64;
+
 struct RunOpArgs {
   const Op* op = nullptr;
   const Shape4* in = nullptr;   // op->inputs.size() input shapes (n = images in this launch)

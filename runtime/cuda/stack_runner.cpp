@@ -19,7 +19,6 @@ namespace naswot::rt {
 namespace {
 
 constexpr size_t kTableAlign = 16;
-constexpr size_t kMaxRunInputs = 64;
 
 size_t align256(size_t bytes) { return (bytes + 255) / 256 * 256; }
 size_t align_table(size_t bytes) { return (bytes + kTableAlign - 1) / kTableAlign * kTableAlign; }
@@ -121,6 +120,9 @@ const float* StackRunner::param(const StackPlan& sp, int arch, const Op& op, con
 unsigned char* StackRunner::table_slot(size_t bytes, size_t& offset) {
   offset = m_tables_used;
   m_tables_used += align_table(bytes);
+  NASWOT_EXPECT(m_tables_used <= m_tables_host.size(), Internal,
+                "stack runner: descriptor tables outgrew their sizing (" << m_tables_used << " > "
+                                                                          << m_tables_host.size() << " bytes)");
   return m_tables_host.data() + offset;
 }
 
@@ -309,9 +311,9 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
         cost = op.kind == OpKind::Conv                                      ? StackCost::Conv
                : op.kind == OpKind::AvgPool || op.kind == OpKind::MaxPool ? StackCost::Pool
                                                                           : StackCost::OtherRun;
-        NASWOT_EXPECT(op.inputs.size() <= kMaxRunInputs, Unsupported, "op '" << op.name << "' has too many inputs");
-        Shape4 in[kMaxRunInputs];
-        const float* xs[kMaxRunInputs];
+        NASWOT_EXPECT(op.inputs.size() <= kMaxRunOpInputs, Unsupported, "op '" << op.name << "' has too many inputs");
+        Shape4 in[kMaxRunOpInputs];
+        const float* xs[kMaxRunOpInputs];
         for (size_t k = 0; k < op.inputs.size(); ++k) {
           in[k] = times(plan.tensor(op.inputs[k]).shape, run.segments);
           xs[k] = seg(run.in_block[k], run.in_rank[k]);
