@@ -101,7 +101,10 @@ void add_group(const std::vector<rt::Graph>& graphs, const std::vector<size_t>& 
         t.launches += (n.stats.empty() ? 0 : 2) + 1 + (n.bits_block >= 0);
         const double tensor = 4.0 * static_cast<double>(n.out.numel());
         t.mb["BN statistics (read)"] += tensor * static_cast<double>(n.stats.size()) / 1e6;
-        for (const rt::StackNodeArch& a : n.archs) t.mb["node (terms read + write)"] += tensor * (a.terms.size() + 1) / 1e6;
+        for (const rt::StackNodeArch& a : n.archs) {
+          t.mb["node (terms read + write)"] += tensor * static_cast<double>(a.terms.size() + 1) / 1e6;
+          t.mb["node copies (write)"] += tensor * static_cast<double>(a.copies.size()) / 1e6;
+        }
         break;
       }
       case rt::StackStepKind::Tap: t.launches += 2; break;

@@ -3,6 +3,7 @@
 #include "kernels/cpu/segments.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "kernels/cpu/batchnorm.h"
 #include "kernels/cpu/elementwise.h"
@@ -54,7 +55,24 @@ void bn_add_pack_segments(const NodeSegment* table, int segments, bool sum_from_
     NASWOT_EXPECT(seg.num_terms >= 1 && seg.num_terms <= kMaxBnAddTerms, BadInput,
                   "bn_add_pack_segments: segment " << s << ": num_terms expected 1.." << kMaxBnAddTerms << ", got "
                                                    << seg.num_terms);
-    bn_add_pack(seg.terms, seg.num_terms, sum_from_zero, n, units, channels, seg.y, nullptr, seg.bits);
+    NASWOT_EXPECT(seg.num_copies >= 0 && seg.num_copies <= kMaxNodeCopies, BadInput,
+                  "bn_add_pack_segments: segment " << s << ": num_copies expected 0.." << kMaxNodeCopies << ", got "
+                                                   << seg.num_copies);
+    const size_t count = static_cast<size_t>(n) * static_cast<size_t>(units);
+    std::vector<float> scratch;
+    float* y = seg.y;
+    if (y == nullptr) {
+      scratch.resize(count);
+      y = scratch.data();
+    }
+    bn_add_pack(seg.terms, seg.num_terms, sum_from_zero, n, units, channels, y, nullptr, seg.bits);
+    for (int i = 0; i < seg.num_copies; ++i) {
+      NASWOT_EXPECT(seg.copies[i] != nullptr, BadInput, "bn_add_pack_segments: segment " << s << ": copy " << i << " is null");
+      if ((seg.copy_relu >> i) & 1u)
+        cpu::relu(y, static_cast<int64_t>(count), seg.copies[i]);
+      else
+        std::copy(y, y + count, seg.copies[i]);
+    }
   }
 }
 

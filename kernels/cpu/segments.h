@@ -7,7 +7,10 @@
 //  * gather_segments:          copy (optionally relu, x < 0 ? 0 : x: NaN and -0 kept) segment s
 //                              of src into dst[s * seg_floats ...]; segments may share a source.
 //  * batchnorm_stats_segments: batchnorm_stats + batchnorm_invstd (bn_add_pack.h) per segment.
-//  * bn_add_pack_segments:     bn_add_pack(..., relu_y = nullptr, bits) per segment.
+//  * bn_add_pack_segments:     bn_add_pack(..., relu_y = nullptr, bits) per segment, and the node
+//                              tensor (or its relu) also written to each of the segment's copies
+//                              (the stacked path's conv inputs, so no gather pass re-reads y);
+//                              y == nullptr: the node tensor itself is not stored.
 //  * popcount_k_segments:      popcount_k_accumulate per segment, K accumulated into.
 //  * sign_pack_segments:       sign_pack per segment.
 // segments == 0 does nothing (the table may then be nullptr); segments < 0 is BadInput.
@@ -20,6 +23,8 @@ namespace naswot::cpu {
 
 // Terms per node segment; equal to cuda::kMaxBnAddTerms (static_assert in kernels/cuda/segments.cu).
 inline constexpr int kMaxBnAddTerms = 8;
+// Extra destinations per node segment; equal to cuda::kMaxNodeCopies.
+inline constexpr int kMaxNodeCopies = 4;
 
 // src: segments pointers to [seg_floats] floats (may repeat); dst: [segments][seg_floats], not
 // overlapping any source.
@@ -37,8 +42,11 @@ void batchnorm_stats_segments(const StatsSegment* table, int segments, int64_t r
 struct NodeSegment {
   BnAddTerm terms[kMaxBnAddTerms];  // the first num_terms are used
   int num_terms = 0;                // 1..kMaxBnAddTerms
-  float* y = nullptr;               // [n][units]
+  float* y = nullptr;               // [n][units], or nullptr: not stored (only its copies and bits)
   uint64_t* bits = nullptr;         // [n][sign_words(units)], or nullptr: no sign bits
+  float* copies[kMaxNodeCopies] = {};  // the first num_copies: [n][units] each, y or relu(y)
+  int num_copies = 0;                  // 0..kMaxNodeCopies
+  unsigned copy_relu = 0;              // bit i set: copies[i] = relu(y) (x < 0 ? 0 : x, NaN and -0 kept)
 };
 void bn_add_pack_segments(const NodeSegment* table, int segments, bool sum_from_zero, int n, int64_t units,
                           int channels);

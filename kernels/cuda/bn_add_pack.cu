@@ -28,8 +28,11 @@ __global__ void bn_add_pack_kernel(const TermPack pack, bool sum_from_zero, int6
   const int lane = static_cast<int>(threadIdx.x % 32);
   const int64_t image = word / words;
   const int64_t w = word % words;
-  const uint64_t v =
-      detail::node_word(pack.term, pack.count, sum_from_zero, image, w, units, channels, lane, y, relu_y);
+  const uint64_t v = detail::node_word(pack.term, pack.count, sum_from_zero, image, w, units, channels, lane,
+                                       [&](int64_t e, float value) {
+                                         y[e] = value;
+                                         if (relu_y != nullptr) relu_y[e] = detail::relu_value(value);
+                                       });
   if (bits != nullptr && lane == 0) bits[word] = v;
 }
 

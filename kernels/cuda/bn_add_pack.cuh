@@ -59,11 +59,12 @@ __device__ __forceinline__ float node_value(const BnAddTerm* terms, int count, b
 }
 
 // Word w of image `image` of one node: the warp computes units 64w + lane and 64w + 32 + lane,
-// writes y (and relu_y unless nullptr) and returns the sign word (signpack layout) to every lane.
-// Every lane of the warp must call it (full-mask ballots).
+// hands each value to store(e, v) (which writes y and whatever else the caller keeps) and returns
+// the sign word (signpack layout) to every lane. Every lane of the warp must call it (full-mask
+// ballots).
+template <class Store>
 __device__ __forceinline__ uint64_t node_word(const BnAddTerm* terms, int count, bool sum_from_zero, int64_t image,
-                                              int64_t w, int64_t units, int channels, int lane, float* y,
-                                              float* relu_y) {
+                                              int64_t w, int64_t units, int channels, int lane, Store&& store) {
   unsigned votes[2];
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
@@ -72,14 +73,15 @@ __device__ __forceinline__ uint64_t node_word(const BnAddTerm* terms, int count,
     if (u < units) {
       const int64_t e = image * units + u;
       const float v = node_value(terms, count, sum_from_zero, e, u % channels);
-      y[e] = v;
-      if (relu_y != nullptr) relu_y[e] = v < 0.0f ? 0.0f : v;
+      store(e, v);
       positive = v > 0.0f;
     }
     votes[half] = __ballot_sync(0xffffffffu, positive);
   }
   return static_cast<uint64_t>(votes[0]) | (static_cast<uint64_t>(votes[1]) << 32);
 }
+
+__device__ __forceinline__ float relu_value(float v) { return v < 0.0f ? 0.0f : v; }  // cuda::relu's x < 0 ? 0 : x
 
 }  // namespace naswot::cuda::detail
 #endif

@@ -8,7 +8,7 @@
 //    Scratch: double s1[segments][blocks_x][channels], then s2 at the next 256-byte boundary.
 //  * node: one warp per 64-unit word as bn_add_pack (detail::node_word), blockIdx.y = segment; the
 //    block stages its segment's descriptor in shared memory (the per-tensor kernel gets its terms
-//    from the kernel parameters instead).
+//    from the kernel parameters instead); the store writes y and the segment's copies.
 //  * popcount: the popcount_k tiles (detail::popcount_k_tile), blockIdx.z = segment * splits + split.
 //  * sign_pack: one warp per word (detail::sign_word), blockIdx.y = segment.
 #include <algorithm>
@@ -28,6 +28,7 @@
 namespace naswot::cuda {
 
 static_assert(cpu::kMaxBnAddTerms == kMaxBnAddTerms, "cpu::NodeSegment and cuda::NodeSegment hold as many terms");
+static_assert(cpu::kMaxNodeCopies == kMaxNodeCopies, "cpu::NodeSegment and cuda::NodeSegment hold as many copies");
 
 namespace {
 
@@ -139,9 +140,14 @@ __global__ void bn_add_pack_segments_kernel(const NodeSegment* __restrict__ tabl
     __syncthreads();
     if (word < total_words) {  // uniform across the warp
       const int count = min(seg.num_terms, kMaxBnAddTerms);
-      const uint64_t v =
-          detail::node_word(seg.terms, count, sum_from_zero, word / words, word % words, units, channels, lane, seg.y,
-                            nullptr);
+      const int copies = min(seg.num_copies, kMaxNodeCopies);
+      const uint64_t v = detail::node_word(seg.terms, count, sum_from_zero, word / words, word % words, units, channels,
+                                           lane, [&](int64_t e, float value) {
+                                             if (seg.y != nullptr) seg.y[e] = value;
+                                             for (int i = 0; i < copies; ++i)
+                                               seg.copies[i][e] = (seg.copy_relu >> i) & 1u ? detail::relu_value(value)
+                                                                                            : value;
+                                           });
       if (seg.bits != nullptr && lane == 0) seg.bits[word] = v;
     }
   }

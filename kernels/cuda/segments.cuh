@@ -13,7 +13,10 @@
 //    values go to scratch, then one thread per (segment, channel) adds them in block order.
 //    Deterministic run to run.
 //  * bn_add_pack_segments: bn_add_pack (bn_add_pack.cuh) with relu_y = nullptr per segment,
-//    bit-identical to the CPU; num_terms may differ between segments.
+//    bit-identical to the CPU; num_terms may differ between segments. Each segment may also write
+//    the node tensor (or its relu) to up to kMaxNodeCopies other places (the stacked path's conv
+//    input blocks: the copy costs a write in this pass instead of a gather's read and write), and
+//    may skip storing y itself (y == nullptr).
 //  * popcount_k_segments: popcount_k_accumulate per segment (exact int64, K accumulated into).
 //    Segments must not share K.
 //  * sign_pack_segments: sign_pack per segment (signpack layout, zero padding bits).
@@ -45,11 +48,16 @@ size_t batchnorm_stats_segments_scratch_bytes(int segments, int64_t rows, int ch
 void batchnorm_stats_segments(const StatsSegment* table, int segments, int64_t rows, int channels, void* scratch,
                               cudaStream_t stream);
 
+inline constexpr int kMaxNodeCopies = 4;  // copies per node segment (twin: cpu::kMaxNodeCopies)
+
 struct NodeSegment {                // device pointers
   BnAddTerm terms[kMaxBnAddTerms];  // the first num_terms are used
   int num_terms = 0;                // 1..kMaxBnAddTerms (larger values are clamped to kMaxBnAddTerms)
-  float* y = nullptr;               // [n][units]
+  float* y = nullptr;               // [n][units], or nullptr: not stored (only its copies and bits)
   uint64_t* bits = nullptr;         // [n][sign_words(units)], or nullptr: no sign bits
+  float* copies[kMaxNodeCopies] = {};  // the first num_copies: [n][units] each, y or relu(y)
+  int num_copies = 0;                  // 0..kMaxNodeCopies (larger values are clamped)
+  unsigned copy_relu = 0;              // bit i set: copies[i] = relu(y) (x < 0 ? 0 : x, NaN and -0 kept)
 };
 void bn_add_pack_segments(const NodeSegment* table, int segments, bool sum_from_zero, int n, int64_t units,
                           int channels, cudaStream_t stream);

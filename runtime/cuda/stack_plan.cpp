@@ -109,6 +109,7 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
   m_nodes.clear();
   m_taps.clear();
   m_broadcast_runs = 0;
+  m_copied_inputs = 0;
   m_member_steps = 0;
 
   // 1. ReLU views and classes.
@@ -245,6 +246,8 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
     return static_cast<int>(m_blocks.size()) - 1;
   };
   std::vector<Access> access;
+  std::vector<int> node_of_block;  // per block: the m_nodes index that writes it as its output, or -1
+  std::vector<int> step_of_node;   // per m_nodes entry: its position in m_steps
   auto push_step = [&](StackStepKind kind, int index, Access acc) {
     m_steps.push_back({kind, index});
     access.push_back(std::move(acc));
@@ -309,8 +312,40 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
           run.in_rank.push_back(0);
           continue;
         }
+        const int64_t in_floats = plan0.tensor(op0.inputs[k]).shape.numel();
+        // Every source a node output with a free copy slot: the nodes write the block directly.
+        bool by_copies = true;
+        {
+          std::unordered_map<int64_t, int> extra;  // (block, rank) -> copies this input adds
+          for (int m = 0; by_copies && m < segments; ++m) {
+            const StackRef& src = r[static_cast<size_t>(m)];
+            const int nb = src.block == kBatchBlock || static_cast<size_t>(src.block) >= node_of_block.size()
+                               ? -1
+                               : node_of_block[static_cast<size_t>(src.block)];
+            by_copies = nb >= 0;
+            if (!by_copies) break;
+            const StackNodeArch& na = m_nodes[static_cast<size_t>(nb)].archs[static_cast<size_t>(src.rank)];
+            const int used = ++extra[(static_cast<int64_t>(src.block) << 32) | static_cast<uint32_t>(src.rank)];
+            by_copies = static_cast<int>(na.copies.size()) + used <= kMaxStackCopies;
+          }
+        }
+        if (by_copies) {
+          const int dst = new_block(in_floats, segments, false);
+          for (int m = 0; m < segments; ++m) {
+            const StackRef& src = r[static_cast<size_t>(m)];
+            const int nb = node_of_block[static_cast<size_t>(src.block)];
+            m_nodes[static_cast<size_t>(nb)].archs[static_cast<size_t>(src.rank)].copies.push_back({dst, m, src.relu});
+            std::vector<int>& writes = access[static_cast<size_t>(step_of_node[static_cast<size_t>(nb)])].writes;
+            if (std::find(writes.begin(), writes.end(), dst) == writes.end()) writes.push_back(dst);
+          }
+          ++m_copied_inputs;
+          run.in_block.push_back(dst);
+          run.in_rank.push_back(0);
+          acc.reads.push_back(dst);
+          continue;
+        }
         StackGather gather;
-        gather.dst_block = new_block(plan0.tensor(op0.inputs[k]).shape.numel(), segments, false);
+        gather.dst_block = new_block(in_floats, segments, false);
         gather.src.assign(r.begin(), r.begin() + segments);
         Access gacc;
         for (const StackRef& src : gather.src) read_block(gacc, src);
@@ -387,6 +422,9 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
         acc.temps.push_back(node.bits_block);
       }
       m_nodes.push_back(std::move(node));
+      node_of_block.resize(m_blocks.size(), -1);
+      node_of_block[static_cast<size_t>(out_block)] = static_cast<int>(m_nodes.size()) - 1;
+      step_of_node.push_back(static_cast<int>(m_steps.size()));
       push_step(StackStepKind::Node, static_cast<int>(m_nodes.size()) - 1, std::move(acc));
       continue;
     }
@@ -424,9 +462,14 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
     return align_floats(static_cast<size_t>(blk.seg_floats) * static_cast<size_t>(blk.segments));
   };
   FirstFit fit;
+  std::vector<char> placed(m_blocks.size(), 0);  // a copied block has several writers: placed at the first
   for (size_t p = 0; p < access.size(); ++p) {
     Access& acc = access[p];
-    for (int b : acc.writes) m_blocks[static_cast<size_t>(b)].offset = fit.allocate(size_of(b));
+    for (int b : acc.writes)
+      if (!placed[static_cast<size_t>(b)]) {
+        m_blocks[static_cast<size_t>(b)].offset = fit.allocate(size_of(b));
+        placed[static_cast<size_t>(b)] = 1;
+      }
     for (int b : acc.temps) m_blocks[static_cast<size_t>(b)].offset = fit.allocate(size_of(b));
     for (int b : acc.temps) fit.release(m_blocks[static_cast<size_t>(b)].offset, size_of(b));
     std::sort(acc.reads.begin(), acc.reads.end());
@@ -434,7 +477,10 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
     for (int b : acc.reads)
       if (last_use[static_cast<size_t>(b)] == static_cast<int>(p)) fit.release(m_blocks[static_cast<size_t>(b)].offset, size_of(b));
     for (int b : acc.writes)
-      if (last_use[static_cast<size_t>(b)] == never) fit.release(m_blocks[static_cast<size_t>(b)].offset, size_of(b));
+      if (last_use[static_cast<size_t>(b)] == never && placed[static_cast<size_t>(b)] == 1) {
+        fit.release(m_blocks[static_cast<size_t>(b)].offset, size_of(b));
+        placed[static_cast<size_t>(b)] = 2;  // released
+      }
   }
   m_arena_floats = fit.high_water();
 }

@@ -17,7 +17,10 @@
 //    architecture's own terms, statistics, weights and K go through per-segment tables, so the
 //    inputs are never gathered;
 //  * a ReLU whose readers are all Run steps is a "view": not executed, its readers' gathers apply
-//    it (NB-201's ReLUConvBN: the ReLU pass and the gather are one pass).
+//    it (NB-201's ReLUConvBN: the ReLU pass and the gather are one pass);
+//  * a gather whose sources are all node outputs is no step at all: the node passes that produce
+//    the sources also write them (relu applied) into the gathered block ("copies", StackCopy).
+//    That saves a read of every gathered tensor; the block then lives from the first such node.
 // A Run class whose inputs are the same tensor for every member (the stem, cell 0's edges from
 // node 0) runs once; its output block is "broadcast" (one segment, shared by every member).
 // Classes are ordered by a topological sort of the union of the architectures' step orders; two
@@ -97,11 +100,23 @@ struct StackNodeTerm {
   const ParamTensor* beta = nullptr;
 };
 
+// A node's output also written, in the same pass, to segment `rank` of `block` (relu applied
+// when `relu`): the input block of a stacked Run that would otherwise gather it (StackGather's
+// read and write become this write).
+struct StackCopy {
+  int block = -1;
+  int rank = 0;
+  bool relu = false;
+};
+
+inline constexpr int kMaxStackCopies = 4;  // per node member; equal to cuda::kMaxNodeCopies
+
 struct StackNodeArch {
   int arch = -1;
   std::vector<StackNodeTerm> terms;
   StackRef y;
   int weight = 0;  // tap weight of the output under the plan's counting (0: no bits)
+  std::vector<StackCopy> copies;  // at most kMaxStackCopies
 };
 
 // Node class: one statistics launch over every BN term of every member, one bn_add_pack launch,
@@ -165,6 +180,7 @@ class StackPlan {
   size_t arena_floats() const { return m_arena_floats; }
   // Statistics for reports and tests.
   int broadcast_runs() const { return m_broadcast_runs; }
+  int copied_inputs() const { return m_copied_inputs; }  // Run inputs written by node copies (no gather)
   int classes() const { return m_classes; }
   int64_t member_steps() const { return m_member_steps; }  // per-architecture steps merged
 
@@ -179,6 +195,7 @@ class StackPlan {
   std::vector<StackTap> m_taps;
   size_t m_arena_floats = 0;
   int m_broadcast_runs = 0;
+  int m_copied_inputs = 0;
   int m_classes = 0;
   int64_t m_member_steps = 0;
 };

@@ -19,6 +19,7 @@ namespace naswot::rt {
 namespace {
 
 constexpr size_t kTableAlign = 16;
+static_assert(kMaxStackCopies == cuda::kMaxNodeCopies, "the plan's copies per node member fit a node descriptor");
 
 size_t align256(size_t bytes) { return (bytes + 255) / 256 * 256; }
 size_t align_table(size_t bytes) { return (bytes + kTableAlign - 1) / kTableAlign * kTableAlign; }
@@ -253,6 +254,14 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
           if (ns.terms[t].beta == nullptr) ns.terms[t].beta = param(sp, na.arch, bn, bn.bias, c, false, 0);
         }
         ns.y = ptr(na.y);
+        NASWOT_EXPECT(na.copies.size() <= static_cast<size_t>(cuda::kMaxNodeCopies), Internal,
+                      "node '" << sp.plan(node.arch).graph().ops[static_cast<size_t>(node.op)].name << "' has "
+                               << na.copies.size() << " copies");
+        ns.num_copies = static_cast<int>(na.copies.size());
+        for (size_t q = 0; q < na.copies.size(); ++q) {
+          ns.copies[q] = seg(na.copies[q].block, na.copies[q].rank);
+          if (na.copies[q].relu) ns.copy_relu |= 1u << q;
+        }
         if (na.weight != 0) {
           ns.bits = bits(node.bits_block, static_cast<int>(a));
           pops[weighted++] = {ns.bits, k_out[static_cast<size_t>(na.arch)], na.weight};

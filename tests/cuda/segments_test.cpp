@@ -265,6 +265,9 @@ void check_node(const NodeCase& k, uint32_t seed) {
   std::vector<DeviceGuarded<uint64_t>> dbits;
   dy.reserve(segs);
   dbits.reserve(segs);
+  // Copies: 0 .. kMaxNodeCopies by segment, relu on alternate ones; every third segment stores no y.
+  std::vector<std::vector<std::vector<float>>> copies(segs);
+  std::vector<std::vector<DeviceGuarded<float>>> dcopies(segs);
   std::vector<cpu::NodeSegment> host_table(segs);
   std::vector<cuda::NodeSegment> dev_table(segs);
   for (size_t q = 0; q < segs; ++q) {
@@ -279,8 +282,22 @@ void check_node(const NodeCase& k, uint32_t seed) {
       dev_table[q].terms[t] = inputs[q].gpu_terms[static_cast<size_t>(t)];
     }
     host_table[q].num_terms = dev_table[q].num_terms = num_terms;
-    host_table[q].y = y[q].data();
-    dev_table[q].y = dy[q].data();
+    const bool with_y = q % 3 != 2;
+    host_table[q].y = with_y ? y[q].data() : nullptr;
+    dev_table[q].y = with_y ? dy[q].data() : nullptr;
+    const int num_copies = static_cast<int>(q % (cuda::kMaxNodeCopies + 1));
+    copies[q].assign(static_cast<size_t>(num_copies), std::vector<float>(count));
+    dcopies[q].reserve(static_cast<size_t>(num_copies));
+    for (int i = 0; i < num_copies; ++i) {
+      dcopies[q].emplace_back(count, s.get());
+      host_table[q].copies[i] = copies[q][static_cast<size_t>(i)].data();
+      dev_table[q].copies[i] = dcopies[q].back().data();
+      if ((static_cast<int>(q) + i) % 2 == 1) {
+        host_table[q].copy_relu |= 1u << i;
+        dev_table[q].copy_relu |= 1u << i;
+      }
+    }
+    host_table[q].num_copies = dev_table[q].num_copies = num_copies;
     host_table[q].bits = with_bits ? bits[q].data() : nullptr;
     dev_table[q].bits = with_bits ? dbits[q].data() : nullptr;
   }
@@ -293,7 +310,17 @@ void check_node(const NodeCase& k, uint32_t seed) {
     SCOPED_TRACE(testing::Message() << "segment " << q << " num_terms=" << host_table[q].num_terms);
     const std::vector<float> gy = dy[q].download();
     const std::vector<uint64_t> gbits = dbits[q].download();
-    EXPECT_TRUE(bits_equal(gy.data(), y[q].data(), count)) << "node tensor";
+    if (host_table[q].y != nullptr) {
+      EXPECT_TRUE(bits_equal(gy.data(), y[q].data(), count)) << "node tensor";
+    } else {
+      EXPECT_TRUE(untouched(gy)) << "y written although nullptr";
+    }
+    for (size_t i = 0; i < copies[q].size(); ++i) {
+      const std::vector<float> gc = dcopies[q][i].download();
+      EXPECT_TRUE(bits_equal(gc.data(), copies[q][i].data(), count))
+          << "copy " << i << ((host_table[q].copy_relu >> i) & 1u ? " (relu)" : " (plain)");
+      EXPECT_TRUE(dcopies[q][i].guards_intact()) << "copy " << i << " written out of bounds";
+    }
     if (host_table[q].bits != nullptr) {
       EXPECT_TRUE(all_equal(gbits.data(), bits[q].data(), nwords)) << "sign bits";
     } else {

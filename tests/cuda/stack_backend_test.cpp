@@ -244,35 +244,47 @@ TEST(CudaStacked, StepByStepMatchesCpuReplay) {
   runner.set_step_hook([&](size_t p) {
     cpu.step(p);
     const rt::StackStep& step = sp.steps()[p];
-    int block = -1;
+    // (block, first segment, segments) written by this step; taps write only bits and K (compared at the end).
+    struct Written {
+      int block, rank, segments;
+    };
+    std::vector<Written> written;
     std::string what;
     if (step.kind == rt::StackStepKind::Gather) {
-      block = sp.gathers()[static_cast<size_t>(step.index)].dst_block;
+      const int block = sp.gathers()[static_cast<size_t>(step.index)].dst_block;
+      written.push_back({block, 0, sp.blocks()[static_cast<size_t>(block)].segments});
       what = "gather";
     } else if (step.kind == rt::StackStepKind::Run) {
       const rt::StackRun& run = sp.runs()[static_cast<size_t>(step.index)];
-      block = run.out_block;
+      written.push_back({run.out_block, 0, sp.blocks()[static_cast<size_t>(run.out_block)].segments});
       const rt::Op& op = sp.plan(run.arch).graph().ops[static_cast<size_t>(run.op)];
       what = std::string(rt::to_string(op.kind)) + " " + op.name;
     } else if (step.kind == rt::StackStepKind::Node) {
       const rt::StackNode& node = sp.nodes()[static_cast<size_t>(step.index)];
-      block = node.archs[0].y.block;
+      const int block = node.archs[0].y.block;
+      written.push_back({block, 0, sp.blocks()[static_cast<size_t>(block)].segments});
+      for (const rt::StackNodeArch& na : node.archs)
+        for (const rt::StackCopy& copy : na.copies) written.push_back({copy.block, copy.rank, 1});
       what = "node " + sp.plan(node.arch).graph().ops[static_cast<size_t>(node.op)].name;
     }
-    if (block < 0) return;  // taps write only bits and K (compared at the end)
-    const rt::StackBlock& b = sp.blocks()[static_cast<size_t>(block)];
-    const size_t floats = static_cast<size_t>(b.seg_floats) * static_cast<size_t>(b.segments);
-    const std::vector<float> got = runner.download(sp, block, 0, floats);
-    const float* ref = cpu.seg(block, 0);
-    double max_ref = 0.0, max_diff = 0.0;
-    for (size_t e = 0; e < floats; ++e) {
-      max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[e])));
-      max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[e]) - ref[e]));
+    for (size_t w = 0; w < written.size(); ++w) {
+      const Written& wr = written[w];
+      const rt::StackBlock& b = sp.blocks()[static_cast<size_t>(wr.block)];
+      const size_t floats = static_cast<size_t>(b.seg_floats) * static_cast<size_t>(wr.segments);
+      const std::vector<float> got = runner.download(sp, wr.block, wr.rank, floats);
+      const float* ref = cpu.seg(wr.block, wr.rank);
+      double max_ref = 0.0, max_diff = 0.0;
+      for (size_t e = 0; e < floats; ++e) {
+        max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[e])));
+        max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[e]) - ref[e]));
+      }
+      const bool bad = !(max_diff <= 1e-3 * max_ref + 1e-6);
+      std::printf("stacked step %3zu %-44s %2d segments max|ref| %.3e max|diff| %.3e%s\n", p,
+                  (w == 0 ? what : "  copy to block " + std::to_string(wr.block) + " segment " + std::to_string(wr.rank))
+                      .c_str(),
+                  wr.segments, max_ref, max_diff, bad ? "  <-- DIFFERS" : "");
+      if (bad) ++failures;
     }
-    const bool bad = !(max_diff <= 1e-3 * max_ref + 1e-6);
-    std::printf("stacked step %3zu %-44s %2d segments max|ref| %.3e max|diff| %.3e%s\n", p, what.c_str(), b.segments,
-                max_ref, max_diff, bad ? "  <-- DIFFERS" : "");
-    if (bad) ++failures;
   });
   runner.enqueue(sp, device_batch.data(), convs, k_out);
   rt::synchronize(runner.stream());

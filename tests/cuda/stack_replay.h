@@ -108,6 +108,13 @@ class StackReplay {
           uint64_t* bits = na.weight != 0 ? bits_of(node.bits_block, static_cast<int>(i)) : nullptr;
           cpu::bn_add_pack(terms.data(), static_cast<int>(terms.size()), node.sum_from_zero, node.out.n,
                            node.out.per_image(), c, ptr(na.y), nullptr, bits);
+          for (const rt::StackCopy& copy : na.copies) {
+            float* to = seg(copy.block, copy.rank);
+            if (copy.relu)
+              cpu::relu(ptr(na.y), node.out.numel(), to);
+            else
+              std::copy(ptr(na.y), ptr(na.y) + node.out.numel(), to);
+          }
           if (bits != nullptr)
             cpu::popcount_k_accumulate(bits, n, cpu::sign_words(node.out.per_image()), node.out.per_image(), na.weight,
                                        ks[static_cast<size_t>(na.arch)].values.data());

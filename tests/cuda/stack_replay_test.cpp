@@ -1,5 +1,5 @@
 // Replays a StackPlan (runtime/cuda/stack_plan.h) with the CPU kernels (stack_replay.h): the
-// same stacked steps, blocks, gathers, broadcasts, per-segment terms, statistics and bits, in one
+// same stacked steps, blocks, gathers, node copies, broadcasts, per-segment terms, statistics and bits, in one
 // arena filled with NaN. Every architecture's K must equal CpuBackend's exactly: a wrong rank, an overlapping
 // block, a gather from the wrong segment, a lost ReLU view or a tap counted for the wrong
 // architecture would change it. Host-only: runs on every machine that builds the CUDA sources.
@@ -123,6 +123,17 @@ TEST(CudaStackReplay, StackingMergesSteps) {
   int pools_through_tables = 0;
   for (const rt::StackRun& run : sp.runs()) pools_through_tables += !run.table_src.empty();
   EXPECT_GT(pools_through_tables, 0) << "avg pools of member subsets read through tables, not gathers";
+  // Conv inputs are ReLU views of node outputs: the nodes write them (copies), so the only gathers
+  // left read something else (none in NB-201: its stem output is a node too).
+  EXPECT_GT(sp.copied_inputs(), 0);
+  std::vector<char> node_output(sp.blocks().size(), 0);
+  for (const rt::StackNode& node : sp.nodes()) node_output[static_cast<size_t>(node.archs[0].y.block)] = 1;
+  for (const rt::StackGather& gather : sp.gathers()) {
+    const bool all_nodes = std::all_of(gather.src.begin(), gather.src.end(), [&](const rt::StackRef& r) {
+      return r.block != rt::kBatchBlock && node_output[static_cast<size_t>(r.block)];
+    });
+    EXPECT_FALSE(all_nodes) << "a gather of node outputs only: the nodes should have written it";
+  }
 }
 
 TEST(CudaStackReplay, KEqualsCpuBackendOnRandomNb201Groups) {
@@ -195,6 +206,33 @@ TEST(CudaStackReplay, StackOrderGroupsSimilarArchitectures) {
   };
   EXPECT_LT(steps_of([&](size_t i) { return order[i]; }), steps_of([](size_t i) { return i; }))
       << "a group cut in stack_order should need fewer steps than 8 unrelated architectures";
+}
+
+// Node copies: a node read (through a ReLU view) by more convolutions than it has copy slots
+// writes the first kMaxStackCopies conv inputs itself; the rest are gathered. K stays exact.
+TEST(CudaStackReplay, NodeFanOutBeyondCopySlotsFallsBackToGathers) {
+  auto fan = [](int last_kernel) {
+    rt::GraphBuilder b;
+    rt::ConvAttr a;
+    a.out_channels = 3;
+    a.kernel_h = a.kernel_w = 1;
+    const rt::TensorId stem = b.batchnorm(b.conv(b.input(), "stem", a), "stem_bn");
+    std::vector<rt::TensorId> branches;
+    for (int i = 0; i < rt::kMaxStackCopies + 2; ++i) {
+      rt::ConvAttr c = a;
+      if (i == rt::kMaxStackCopies + 1) c.kernel_h = c.kernel_w = last_kernel, c.pad_h = c.pad_w = last_kernel / 2;
+      const std::string name = "b" + std::to_string(i);
+      branches.push_back(b.batchnorm(b.conv(b.hooked_relu(stem, name + "_relu", true), name + "_conv", c), name + "_bn"));
+    }
+    const rt::TensorId sum = b.hooked_relu(b.add(branches, "sum"), "out_relu", false);
+    return b.finish(b.linear(b.global_avgpool(sum, "gap"), "fc", 2, true));
+  };
+  rt::StackPlan sp;
+  check_group({fan(1), fan(3), fan(1)}, {3, 5, 5, 3}, &sp);
+  EXPECT_GE(sp.copied_inputs(), rt::kMaxStackCopies) << "the stem node should write its first conv inputs itself";
+  EXPECT_FALSE(sp.gathers().empty()) << "conv inputs beyond the copy slots are gathered";
+  for (const rt::StackNode& node : sp.nodes())
+    for (const rt::StackNodeArch& na : node.archs) EXPECT_LE(na.copies.size(), static_cast<size_t>(rt::kMaxStackCopies));
 }
 
 // Two architectures that run the same two convolutions in opposite orders cannot share one order.

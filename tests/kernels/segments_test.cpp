@@ -5,7 +5,8 @@
 // 1e-9 (|mean| + std) and var |d| <= 2.5e-7 var + 1e-12 (both round a double result once).
 // Cases: one segment and several, sources shared by several segments (broadcast), sizes that are
 // not multiples of 32 or 64, one image, one channel, num_terms 1..8 varying by segment, segments
-// with and without sign bits or invstd, NaN / -0 / inf / denormal inputs, zero segments.
+// with and without sign bits or invstd, NaN / -0 / inf / denormal inputs, zero segments; node
+// segments with 0..kMaxNodeCopies copies (plain and relu) and without a stored y.
 // Every output buffer is guarded (out-of-bounds writes).
 #include "kernels/cpu/segments.h"
 
@@ -200,6 +201,7 @@ TEST(CpuSegments, BnAddPackMatchesPerTensorKernel) {
     std::vector<NodeInputs> inputs;
     std::vector<GuardedBuffer<float>> y;
     std::vector<GuardedBuffer<uint64_t>> bits;
+    std::vector<std::vector<GuardedBuffer<float>>> copies(segs);
     y.reserve(segs);
     bits.reserve(segs);
     std::vector<cpu::NodeSegment> table(segs);
@@ -210,8 +212,18 @@ TEST(CpuSegments, BnAddPackMatchesPerTensorKernel) {
       bits.emplace_back(nwords, ~uint64_t{0});
       for (int t = 0; t < num_terms; ++t) table[s].terms[t] = inputs[s].terms[static_cast<size_t>(t)];
       table[s].num_terms = num_terms;
-      table[s].y = y[s].data();
+      table[s].y = s % 3 == 2 ? nullptr : y[s].data();        // every third segment: y not stored
       table[s].bits = s % 2 == 1 ? nullptr : bits[s].data();  // odd segments: no sign bits
+      // Copies: 0, 1, .., kMaxNodeCopies by segment, relu on every other one (the first copy of
+      // odd segments).
+      const int num_copies = static_cast<int>(s % (cpu::kMaxNodeCopies + 1));
+      copies[s].reserve(static_cast<size_t>(num_copies));
+      for (int i = 0; i < num_copies; ++i) {
+        copies[s].emplace_back(count, 55.0f);
+        table[s].copies[i] = copies[s].back().data();
+        if ((static_cast<int>(s) + i) % 2 == 1) table[s].copy_relu |= 1u << i;
+      }
+      table[s].num_copies = num_copies;
     }
     cpu::bn_add_pack_segments(table.data(), k.segments, k.sum_from_zero, k.n, units, k.c);
     for (size_t s = 0; s < segs; ++s) {
@@ -220,7 +232,20 @@ TEST(CpuSegments, BnAddPackMatchesPerTensorKernel) {
       std::vector<uint64_t> ref_bits(nwords);
       cpu::bn_add_pack(inputs[s].terms.data(), table[s].num_terms, k.sum_from_zero, k.n, units, k.c, ref_y.data(),
                        nullptr, ref_bits.data());
-      EXPECT_TRUE(same_bits(y[s].data(), ref_y.data(), count)) << "node tensor";
+      if (table[s].y != nullptr) {
+        EXPECT_TRUE(same_bits(y[s].data(), ref_y.data(), count)) << "node tensor";
+      } else {
+        for (size_t i = 0; i < count; ++i) ASSERT_EQ(y[s][i], -7.0f) << "y written although nullptr";
+      }
+      for (int i = 0; i < table[s].num_copies; ++i) {
+        const bool relu = (table[s].copy_relu >> i) & 1u;
+        std::vector<float> want(ref_y);
+        if (relu)
+          for (float& v : want) v = v < 0.0f ? 0.0f : v;  // NaN and -0 kept
+        EXPECT_TRUE(same_bits(copies[s][static_cast<size_t>(i)].data(), want.data(), count))
+            << "copy " << i << (relu ? " (relu)" : " (plain)");
+        EXPECT_TRUE(copies[s][static_cast<size_t>(i)].check()) << "copy " << i << " written out of bounds";
+      }
       if (table[s].bits != nullptr) {
         EXPECT_TRUE(all_equal(bits[s].data(), ref_bits.data(), nwords)) << "sign bits vs bn_add_pack";
         const std::vector<uint64_t> naive = pack_reference(ref_y.data(), k.n, units, words);
@@ -333,6 +358,11 @@ TEST(CpuSegments, RejectsBadArguments) {
   NASWOT_EXPECT_BAD_INPUT(cpu::bn_add_pack_segments(&node, 1, true, 1, 1, 1), "num_terms expected 1..8");
   node.num_terms = cpu::kMaxBnAddTerms + 1;
   NASWOT_EXPECT_BAD_INPUT(cpu::bn_add_pack_segments(&node, 1, true, 1, 1, 1), "num_terms expected 1..8");
+  node.num_terms = 1;
+  node.num_copies = cpu::kMaxNodeCopies + 1;
+  NASWOT_EXPECT_BAD_INPUT(cpu::bn_add_pack_segments(&node, 1, true, 1, 1, 1), "num_copies expected 0..4");
+  node.num_copies = 1;  // copies[0] left null
+  NASWOT_EXPECT_BAD_INPUT(cpu::bn_add_pack_segments(&node, 1, true, 1, 1, 1), "copy 0 is null");
 }
 
 }  // namespace
