@@ -102,7 +102,7 @@ void add_group(const std::vector<rt::Graph>& graphs, const std::vector<size_t>& 
         const double tensor = 4.0 * static_cast<double>(n.out.numel());
         t.mb["BN statistics (read)"] += tensor * static_cast<double>(n.stats.size()) / 1e6;
         for (const rt::StackNodeArch& a : n.archs) {
-          t.mb["node (terms read + write)"] += tensor * static_cast<double>(a.terms.size() + 1) / 1e6;
+          t.mb["node (terms read + write)"] += tensor * static_cast<double>(a.terms.size() + (a.store_y ? 1 : 0)) / 1e6;
           t.mb["node copies (write)"] += tensor * static_cast<double>(a.copies.size()) / 1e6;
         }
         break;
@@ -161,16 +161,24 @@ void report(int group, int chunk) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<int> groups;
-  for (int i = 1; i < argc; ++i) groups.push_back(std::atoi(argv[i]));
-  if (groups.empty()) groups = {1, 8, 32, 64};
   constexpr int kChunk = 256;  // architectures per chunk (score_many orders a chunk, then cuts groups)
-  for (int g : groups) {
-    if (g < 1 || g > kChunk) {
-      std::fprintf(stderr, "naswot_stack_stats: group size '%d': expected 1..%d\n", g, kChunk);
+  std::vector<int> groups;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::printf("usage: naswot_stack_stats [group sizes 1..%d ...]   (default 1 8 32 64)\n", kChunk);
+      return 0;
+    }
+    char* end = nullptr;
+    const long g = std::strtol(arg.c_str(), &end, 10);
+    if (arg.empty() || *end != '\0' || g < 1 || g > kChunk) {
+      std::fprintf(stderr, "naswot_stack_stats: argument %d '%s': expected a group size 1..%d\n", i,
+                   arg.c_str(), kChunk);
       return 2;
     }
-    report(g, kChunk);
+    groups.push_back(static_cast<int>(g));
   }
+  if (groups.empty()) groups = {1, 8, 32, 64};
+  for (int g : groups) report(g, kChunk);
   return 0;
 }

@@ -110,6 +110,8 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
   m_taps.clear();
   m_broadcast_runs = 0;
   m_copied_inputs = 0;
+  m_unstored_outputs = 0;
+  m_shared_member_steps = 0;
   m_member_steps = 0;
 
   // 1. ReLU views and classes.
@@ -252,8 +254,16 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
     m_steps.push_back({kind, index});
     access.push_back(std::move(acc));
   };
-  auto read_block = [](Access& acc, const StackRef& r) {
-    if (r.block != kBatchBlock) acc.reads.push_back(r.block);
+  // Segments some step reads, per block: a node member's output that nothing reads is not stored.
+  std::vector<std::vector<char>> segment_read;
+  auto read_block = [&](Access& acc, const StackRef& r, int count = 1) {
+    if (r.block == kBatchBlock) return;
+    acc.reads.push_back(r.block);
+    if (segment_read.size() <= static_cast<size_t>(r.block)) segment_read.resize(static_cast<size_t>(r.block) + 1);
+    std::vector<char>& seen = segment_read[static_cast<size_t>(r.block)];
+    const StackBlock& b = m_blocks[static_cast<size_t>(r.block)];
+    seen.resize(static_cast<size_t>(b.segments), 0);
+    for (int i = 0; i < count; ++i) seen[b.broadcast ? 0 : static_cast<size_t>(r.rank + i)] = 1;
   };
 
   for (int c : order) {
@@ -267,18 +277,31 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
 
     if (cls.kind == StepKind::Run) {
       const size_t inputs = op0.inputs.size();
-      std::vector<std::vector<StackRef>> in(inputs, std::vector<StackRef>(static_cast<size_t>(members)));
-      bool same = true;
+      // Members whose inputs are the same tensors compute the same output (same op, same weight
+      // tensors): one segment per distinct input tuple, in order of first appearance.
+      std::vector<std::vector<StackRef>> in(inputs);  // [k][segment]
+      std::vector<int> segment_of(static_cast<size_t>(members));
+      std::vector<StackRef> tuple(inputs);
+      int segments = 0;
       for (int m = 0; m < members; ++m) {
         const Member& mem = cls.members[static_cast<size_t>(m)];
         const Op& op = plans[static_cast<size_t>(mem.arch)]->graph().ops[static_cast<size_t>(
             schedules[static_cast<size_t>(mem.arch)]->steps()[static_cast<size_t>(mem.step)].op)];
-        for (size_t k = 0; k < inputs; ++k) {
-          in[k][static_cast<size_t>(m)] = ref_of(mem.arch, op.inputs[k]);
-          same = same && in[k][static_cast<size_t>(m)] == in[k][0];
+        for (size_t k = 0; k < inputs; ++k) tuple[k] = ref_of(mem.arch, op.inputs[k]);
+        int u = 0;
+        for (; u < segments; ++u) {
+          bool equal = true;
+          for (size_t k = 0; equal && k < inputs; ++k) equal = in[k][static_cast<size_t>(u)] == tuple[k];
+          if (equal) break;
         }
+        if (u == segments) {
+          for (size_t k = 0; k < inputs; ++k) in[k].push_back(tuple[k]);
+          ++segments;
+        }
+        segment_of[static_cast<size_t>(m)] = u;
       }
-      const int segments = same ? 1 : members;
+      const bool same = segments == 1;
+      m_shared_member_steps += members - segments;
       StackRun run;
       run.arch = first.arch;
       run.op = step0.op;
@@ -300,7 +323,7 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
         if (direct) {
           run.in_block.push_back(r[0].block);
           run.in_rank.push_back(r[0].rank);
-          read_block(acc, r[0]);
+          read_block(acc, r[0], segments);
           continue;
         }
         const bool pool = op0.kind == OpKind::AvgPool || op0.kind == OpKind::MaxPool;
@@ -363,7 +386,7 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
         const Member& mem = cls.members[static_cast<size_t>(m)];
         const Op& op = plans[static_cast<size_t>(mem.arch)]->graph().ops[static_cast<size_t>(
             schedules[static_cast<size_t>(mem.arch)]->steps()[static_cast<size_t>(mem.step)].op)];
-        set_ref(mem.arch, op.output, {run.out_block, same ? 0 : m, false});
+        set_ref(mem.arch, op.output, {run.out_block, segment_of[static_cast<size_t>(m)], false});
       }
       if (broadcast) ++m_broadcast_runs;
       m_runs.push_back(std::move(run));
@@ -379,7 +402,11 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
       node.out = plan0.tensor(op0.output).shape;
       Access acc;
       bool any_bits = false;
-      const int out_block = new_block(node.out.numel(), members, false);
+      // Members whose terms are the same tensors with the same BN parameters compute the same
+      // output and bits: one computation (node.archs entry) each, and every member's K takes
+      // the bits of its computation (node.uses).
+      std::vector<int> computation_of(static_cast<size_t>(members));
+      std::vector<float> eps;  // of the candidate's terms (0 for plain terms)
       for (int m = 0; m < members; ++m) {
         const Member& mem = cls.members[static_cast<size_t>(m)];
         const Plan& plan = *plans[static_cast<size_t>(mem.arch)];
@@ -389,28 +416,63 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
         const Op& op = plan.graph().ops[static_cast<size_t>(step.op)];
         StackNodeArch na;
         na.arch = mem.arch;
+        eps.clear();
         for (int k = 0; k < step.num_terms; ++k) {
           const NodeTerm& nt = s.terms()[static_cast<size_t>(step.first_term + k)];
           StackNodeTerm term;
           term.x = ref_of(mem.arch, nt.x);
           term.zero = nt.zero_op >= 0;
           NASWOT_EXPECT(!term.x.relu, Internal, "stack plan: node '" << op.name << "' reads a ReLU view");
-          read_block(acc, term.x);
+          eps.push_back(0.0f);
           if (nt.bn_op >= 0) {
             const Op& bn = plan.graph().ops[static_cast<size_t>(nt.bn_op)];
-            term.stats = static_cast<int>(node.stats.size());
             term.bn_op = nt.bn_op;
-            node.stats.push_back({term.x, term.stats, bn.eps});
             term.gamma = param_of(ps, bn.weight, bn);
             term.beta = param_of(ps, bn.bias, bn);
+            eps.back() = bn.eps;
           }
           na.terms.push_back(term);
         }
-        na.y = {out_block, m, false};
-        na.weight = step.tap_slot >= 0 ? plan.taps()[static_cast<size_t>(step.tap_slot)].weight(counting) : 0;
-        any_bits = any_bits || na.weight != 0;
-        set_ref(mem.arch, op.output, na.y);
-        node.archs.push_back(std::move(na));
+        auto same_as = [&](const StackNodeArch& u) {
+          if (u.terms.size() != na.terms.size()) return false;
+          for (size_t t = 0; t < na.terms.size(); ++t) {
+            const StackNodeTerm& a = na.terms[t];
+            const StackNodeTerm& b = u.terms[t];
+            const float b_eps = b.stats >= 0 ? node.stats[static_cast<size_t>(b.stats)].eps : 0.0f;
+            if (!(a.x == b.x) || a.zero != b.zero || (a.bn_op >= 0) != (b.stats >= 0) || a.gamma != b.gamma ||
+                a.beta != b.beta || eps[t] != b_eps)
+              return false;
+          }
+          return true;
+        };
+        size_t u = 0;
+        while (u < node.archs.size() && !same_as(node.archs[u])) ++u;
+        if (u == node.archs.size()) {
+          for (size_t t = 0; t < na.terms.size(); ++t) {
+            StackNodeTerm& term = na.terms[t];
+            read_block(acc, term.x);
+            if (term.bn_op < 0) continue;
+            term.stats = static_cast<int>(node.stats.size());
+            node.stats.push_back({term.x, term.stats, eps[t]});
+          }
+          node.archs.push_back(std::move(na));
+        }
+        computation_of[static_cast<size_t>(m)] = static_cast<int>(u);
+        const int weight = step.tap_slot >= 0 ? plan.taps()[static_cast<size_t>(step.tap_slot)].weight(counting) : 0;
+        if (weight != 0) {
+          node.uses.push_back({mem.arch, static_cast<int>(u), weight});
+          node.archs[u].pack = true;
+          any_bits = true;
+        }
+      }
+      m_shared_member_steps += members - static_cast<int>(node.archs.size());
+      const int out_block = new_block(node.out.numel(), static_cast<int>(node.archs.size()), false);
+      for (size_t u = 0; u < node.archs.size(); ++u) node.archs[u].y = {out_block, static_cast<int>(u), false};
+      for (int m = 0; m < members; ++m) {
+        const Member& mem = cls.members[static_cast<size_t>(m)];
+        const Op& op = plans[static_cast<size_t>(mem.arch)]->graph().ops[static_cast<size_t>(
+            schedules[static_cast<size_t>(mem.arch)]->steps()[static_cast<size_t>(mem.step)].op)];
+        set_ref(mem.arch, op.output, node.archs[static_cast<size_t>(computation_of[static_cast<size_t>(m)])].y);
       }
       acc.writes.push_back(out_block);
       if (!node.stats.empty()) {
@@ -418,7 +480,8 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
         acc.temps.push_back(node.stats_block);
       }
       if (any_bits) {
-        node.bits_block = new_block(stack_bits_floats(node.out.n, node.out.per_image()), members, false);
+        node.bits_block = new_block(stack_bits_floats(node.out.n, node.out.per_image()),
+                                    static_cast<int>(node.archs.size()), false);
         acc.temps.push_back(node.bits_block);
       }
       m_nodes.push_back(std::move(node));
@@ -450,6 +513,25 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
     acc.temps.push_back(tap.bits_block);
     m_taps.push_back(std::move(tap));
     push_step(StackStepKind::Tap, static_cast<int>(m_taps.size()) - 1, std::move(acc));
+  }
+
+  // Node members whose output no step reads (every reader took a copy, or none exists) do not
+  // store it; a node none of whose members stores it has no output block in the arena.
+  for (size_t i = 0; i < m_nodes.size(); ++i) {
+    StackNode& node = m_nodes[i];
+    const int block = node.archs.front().y.block;
+    const std::vector<char>* seen =
+        static_cast<size_t>(block) < segment_read.size() ? &segment_read[static_cast<size_t>(block)] : nullptr;
+    bool any = false;
+    for (StackNodeArch& na : node.archs) {
+      na.store_y = seen != nullptr && !seen->empty() && (*seen)[static_cast<size_t>(na.y.rank)] != 0;
+      any = any || na.store_y;
+      m_unstored_outputs += !na.store_y;
+    }
+    if (!any) {
+      std::vector<int>& writes = access[static_cast<size_t>(step_of_node[i])].writes;
+      writes.erase(std::remove(writes.begin(), writes.end(), block), writes.end());
+    }
   }
 
   // 4. Placement: outputs and temporaries placed before the step's dead inputs are released.

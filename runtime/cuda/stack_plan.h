@@ -21,8 +21,14 @@
 //  * a gather whose sources are all node outputs is no step at all: the node passes that produce
 //    the sources also write them (relu applied) into the gathered block ("copies", StackCopy).
 //    That saves a read of every gathered tensor; the block then lives from the first such node.
-// A Run class whose inputs are the same tensor for every member (the stem, cell 0's edges from
-// node 0) runs once; its output block is "broadcast" (one segment, shared by every member).
+//    A node member whose output only such readers read does not store it at all (store_y).
+// Members of a class that read the same tensors compute the same thing, once: a Run class runs
+// one segment per distinct input tuple, a Node class one computation per distinct list of terms
+// (same tensors, same BN parameters), whose bits feed the K of every member that has it. A Run
+// class whose inputs are the same for every member (the stem, cell 0's edges from node 0) has
+// one segment; its output block is "broadcast". In a group cut in stack_order the members share
+// their first edges, so the stem node and much of cell 0 are computed once, and so are the
+// convolutions that read them.
 // Classes are ordered by a topological sort of the union of the architectures' step orders; two
 // architectures that order two classes differently make build() throw Internal (the caller runs
 // the lane path instead).
@@ -111,16 +117,27 @@ struct StackCopy {
 
 inline constexpr int kMaxStackCopies = 4;  // per node member; equal to cuda::kMaxNodeCopies
 
+// One computation of a node class: the BN + sum + sign bits of one member, or of several members
+// whose terms are the same tensors with the same BN parameters (then `arch` is the first).
 struct StackNodeArch {
   int arch = -1;
   std::vector<StackNodeTerm> terms;
   StackRef y;
-  int weight = 0;  // tap weight of the output under the plan's counting (0: no bits)
+  bool store_y = true;  // false: no step reads this output (its readers take copies); not written
+  bool pack = false;    // some member taps the output: its sign bits are packed (then popcounted by uses)
   std::vector<StackCopy> copies;  // at most kMaxStackCopies
 };
 
-// Node class: one statistics launch over every BN term of every member, one bn_add_pack launch,
-// one popcount launch. Bits of member i are segment i of bits_block.
+// A member's K takes `weight` x the popcount of computation `computation`'s bits.
+struct StackNodeUse {
+  int arch = -1;
+  int computation = 0;  // index into StackNode::archs
+  int weight = 0;       // tap weight under the plan's counting (non-zero)
+};
+
+// Node class: one statistics launch over every BN term of every computation, one bn_add_pack
+// launch over the computations, one popcount launch over the uses. Bits of computation i are
+// segment i of bits_block.
 struct StackNode {
   int op = -1;
   int arch = -1;  // a member (shapes)
@@ -128,7 +145,8 @@ struct StackNode {
   Shape4 out;
   std::vector<StackStats> stats;
   int stats_block = -1;  // -1 when no term has a BN
-  std::vector<StackNodeArch> archs;
+  std::vector<StackNodeArch> archs;  // distinct computations; output and bits of archs[i] are segment i
+  std::vector<StackNodeUse> uses;     // one per member with a non-zero tap weight
   int bits_block = -1;
 };
 
@@ -181,6 +199,9 @@ class StackPlan {
   // Statistics for reports and tests.
   int broadcast_runs() const { return m_broadcast_runs; }
   int copied_inputs() const { return m_copied_inputs; }  // Run inputs written by node copies (no gather)
+  int unstored_outputs() const { return m_unstored_outputs; }  // node computations that do not write y
+  // Member steps of Run and Node classes computed once for several members (same inputs).
+  int64_t shared_member_steps() const { return m_shared_member_steps; }
   int classes() const { return m_classes; }
   int64_t member_steps() const { return m_member_steps; }  // per-architecture steps merged
 
@@ -196,6 +217,8 @@ class StackPlan {
   size_t m_arena_floats = 0;
   int m_broadcast_runs = 0;
   int m_copied_inputs = 0;
+  int m_unstored_outputs = 0;
+  int64_t m_shared_member_steps = 0;
   int m_classes = 0;
   int64_t m_member_steps = 0;
 };

@@ -38,7 +38,7 @@ size_t table_bytes(const StackPlan& sp, const StackStep& step) {
       const StackNode& node = sp.nodes()[static_cast<size_t>(step.index)];
       return align_table(node.stats.size() * sizeof(cuda::StatsSegment)) +
              align_table(node.archs.size() * sizeof(cuda::NodeSegment)) +
-             align_table(node.archs.size() * sizeof(cuda::PopcountSegment));
+             align_table(node.uses.size() * sizeof(cuda::PopcountSegment));
     }
     case StackStepKind::Tap: {
       const StackTap& tap = sp.taps()[static_cast<size_t>(step.index)];
@@ -229,8 +229,11 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
         stats[s] = {ptr(node.stats[s].x), mean, mean + c_aligned, mean + 2 * c_aligned, node.stats[s].eps};
       }
       auto* segs = reinterpret_cast<cuda::NodeSegment*>(table_slot(node.archs.size() * sizeof(cuda::NodeSegment), at));
-      auto* pops = reinterpret_cast<cuda::PopcountSegment*>(table_slot(node.archs.size() * sizeof(cuda::PopcountSegment), at));
-      int weighted = 0;
+      auto* pops = reinterpret_cast<cuda::PopcountSegment*>(table_slot(node.uses.size() * sizeof(cuda::PopcountSegment), at));
+      for (size_t u = 0; u < node.uses.size(); ++u) {
+        const StackNodeUse& use = node.uses[u];
+        pops[u] = {bits(node.bits_block, use.computation), k_out[static_cast<size_t>(use.arch)], use.weight};
+      }
       for (size_t a = 0; a < node.archs.size(); ++a) {
         const StackNodeArch& na = node.archs[a];
         cuda::NodeSegment ns{};
@@ -253,7 +256,7 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
           if (ns.terms[t].gamma == nullptr) ns.terms[t].gamma = param(sp, na.arch, bn, bn.weight, c, false, 0);
           if (ns.terms[t].beta == nullptr) ns.terms[t].beta = param(sp, na.arch, bn, bn.bias, c, false, 0);
         }
-        ns.y = ptr(na.y);
+        ns.y = na.store_y ? ptr(na.y) : nullptr;  // unread outputs are not written
         NASWOT_EXPECT(na.copies.size() <= static_cast<size_t>(cuda::kMaxNodeCopies), Internal,
                       "node '" << sp.plan(node.arch).graph().ops[static_cast<size_t>(node.op)].name << "' has "
                                << na.copies.size() << " copies");
@@ -262,10 +265,7 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
           ns.copies[q] = seg(na.copies[q].block, na.copies[q].rank);
           if (na.copies[q].relu) ns.copy_relu |= 1u << q;
         }
-        if (na.weight != 0) {
-          ns.bits = bits(node.bits_block, static_cast<int>(a));
-          pops[weighted++] = {ns.bits, k_out[static_cast<size_t>(na.arch)], na.weight};
-        }
+        if (na.pack) ns.bits = bits(node.bits_block, static_cast<int>(a));
         segs[a] = ns;
       }
     } else {
@@ -372,13 +372,11 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
         const auto* segs = reinterpret_cast<const cuda::NodeSegment*>(t);
         t += align_table(node.archs.size() * sizeof(cuda::NodeSegment));
         const auto* pops = reinterpret_cast<const cuda::PopcountSegment*>(t);
-        int weighted = 0;
-        for (const StackNodeArch& na : node.archs) weighted += na.weight != 0;
         if (!node.stats.empty())
           cuda::batchnorm_stats_segments(stats, static_cast<int>(node.stats.size()), rows, node.out.c, bn_scratch, stream);
         cuda::bn_add_pack_segments(segs, static_cast<int>(node.archs.size()), node.sum_from_zero, node.out.n,
                                    node.out.per_image(), node.out.c, stream);
-        cuda::popcount_k_segments(pops, weighted, node.out.n, cpu::sign_words(node.out.per_image()), node.out.per_image(),
+        cuda::popcount_k_segments(pops, static_cast<int>(node.uses.size()), node.out.n, cpu::sign_words(node.out.per_image()), node.out.per_image(),
                                   stream);
         cuda::check_launch(sp.plan(node.arch).graph().ops[static_cast<size_t>(node.op)].name.c_str(), __FILE__, __LINE__,
                            stream);

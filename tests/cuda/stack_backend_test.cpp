@@ -247,25 +247,30 @@ TEST(CudaStacked, StepByStepMatchesCpuReplay) {
     // (block, first segment, segments) written by this step; taps write only bits and K (compared at the end).
     struct Written {
       int block, rank, segments;
+      std::string label;  // empty: the step itself
     };
     std::vector<Written> written;
     std::string what;
     if (step.kind == rt::StackStepKind::Gather) {
       const int block = sp.gathers()[static_cast<size_t>(step.index)].dst_block;
-      written.push_back({block, 0, sp.blocks()[static_cast<size_t>(block)].segments});
+      written.push_back({block, 0, sp.blocks()[static_cast<size_t>(block)].segments, ""});
       what = "gather";
     } else if (step.kind == rt::StackStepKind::Run) {
       const rt::StackRun& run = sp.runs()[static_cast<size_t>(step.index)];
-      written.push_back({run.out_block, 0, sp.blocks()[static_cast<size_t>(run.out_block)].segments});
+      written.push_back({run.out_block, 0, sp.blocks()[static_cast<size_t>(run.out_block)].segments, ""});
       const rt::Op& op = sp.plan(run.arch).graph().ops[static_cast<size_t>(run.op)];
       what = std::string(rt::to_string(op.kind)) + " " + op.name;
     } else if (step.kind == rt::StackStepKind::Node) {
       const rt::StackNode& node = sp.nodes()[static_cast<size_t>(step.index)];
-      const int block = node.archs[0].y.block;
-      written.push_back({block, 0, sp.blocks()[static_cast<size_t>(block)].segments});
       for (const rt::StackNodeArch& na : node.archs)
-        for (const rt::StackCopy& copy : na.copies) written.push_back({copy.block, copy.rank, 1});
+        if (na.store_y)  // unread outputs are not stored
+          written.push_back({na.y.block, na.y.rank, 1, "  output segment " + std::to_string(na.y.rank)});
+      for (const rt::StackNodeArch& na : node.archs)
+        for (const rt::StackCopy& copy : na.copies)
+          written.push_back({copy.block, copy.rank, 1,
+                             "  copy to block " + std::to_string(copy.block) + " segment " + std::to_string(copy.rank)});
       what = "node " + sp.plan(node.arch).graph().ops[static_cast<size_t>(node.op)].name;
+      if (written.empty()) std::printf("stacked step %3zu %-44s bits only (compared through K)\n", p, what.c_str());
     }
     for (size_t w = 0; w < written.size(); ++w) {
       const Written& wr = written[w];
@@ -280,8 +285,7 @@ TEST(CudaStacked, StepByStepMatchesCpuReplay) {
       }
       const bool bad = !(max_diff <= 1e-3 * max_ref + 1e-6);
       std::printf("stacked step %3zu %-44s %2d segments max|ref| %.3e max|diff| %.3e%s\n", p,
-                  (w == 0 ? what : "  copy to block " + std::to_string(wr.block) + " segment " + std::to_string(wr.rank))
-                      .c_str(),
+                  (wr.label.empty() ? what : wr.label).c_str(),
                   wr.segments, max_ref, max_diff, bad ? "  <-- DIFFERS" : "");
       if (bad) ++failures;
     }

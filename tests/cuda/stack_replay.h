@@ -25,8 +25,11 @@ class StackReplay {
  public:
   StackReplay(const rt::StackPlan& sp, const rt::Batch& batch)
       : m_sp(sp), m_batch(batch), m_arena(sp.arena_floats(), std::numeric_limits<float>::quiet_NaN()),
-        m_ks(static_cast<size_t>(sp.architectures())) {
+        m_ks(static_cast<size_t>(sp.architectures())), m_unstored(sp.blocks().size()) {
     for (rt::KMatrix& k : m_ks) k.reset(batch.shape.n);
+    for (const rt::StackNode& node : sp.nodes())
+      for (const rt::StackNodeArch& na : node.archs)
+        if (!na.store_y) m_unstored[static_cast<size_t>(na.y.block)].push_back(na.y.rank);
   }
   void run() {
     for (size_t p = 0; p < m_sp.steps().size(); ++p) step(p);
@@ -38,6 +41,11 @@ class StackReplay {
       EXPECT_EQ(rank, 0);
       return const_cast<float*>(m_batch.data.data());
     }
+    // A node output the plan does not store has no place in the arena: nothing may touch it.
+    const std::vector<int>& unstored = m_unstored[static_cast<size_t>(block)];
+    if (std::find(unstored.begin(), unstored.end(), rank) != unstored.end())
+      ADD_FAILURE() << "a step reads node output block " << block << " segment " << rank
+                    << ", which the plan does not store (store_y false)";
     return m_arena.data() + m_sp.blocks()[static_cast<size_t>(block)].segment_offset(rank);
   }
   float* ptr(const rt::StackRef& r) { return seg(r.block, r.rank); }
@@ -105,20 +113,23 @@ class StackReplay {
             }
             terms.push_back(term);
           }
-          uint64_t* bits = na.weight != 0 ? bits_of(node.bits_block, static_cast<int>(i)) : nullptr;
+          uint64_t* bits = na.pack ? bits_of(node.bits_block, static_cast<int>(i)) : nullptr;
+          // An output that is not stored (store_y false) has no place in the arena: computed aside.
+          std::vector<float> aside(na.store_y ? 0 : static_cast<size_t>(node.out.numel()));
+          float* y = na.store_y ? ptr(na.y) : aside.data();
           cpu::bn_add_pack(terms.data(), static_cast<int>(terms.size()), node.sum_from_zero, node.out.n,
-                           node.out.per_image(), c, ptr(na.y), nullptr, bits);
+                           node.out.per_image(), c, y, nullptr, bits);
           for (const rt::StackCopy& copy : na.copies) {
             float* to = seg(copy.block, copy.rank);
             if (copy.relu)
-              cpu::relu(ptr(na.y), node.out.numel(), to);
+              cpu::relu(y, node.out.numel(), to);
             else
-              std::copy(ptr(na.y), ptr(na.y) + node.out.numel(), to);
+              std::copy(y, y + node.out.numel(), to);
           }
-          if (bits != nullptr)
-            cpu::popcount_k_accumulate(bits, n, cpu::sign_words(node.out.per_image()), node.out.per_image(), na.weight,
-                                       ks[static_cast<size_t>(na.arch)].values.data());
         }
+        for (const rt::StackNodeUse& use : node.uses)
+          cpu::popcount_k_accumulate(bits_of(node.bits_block, use.computation), n, cpu::sign_words(node.out.per_image()),
+                                     node.out.per_image(), use.weight, ks[static_cast<size_t>(use.arch)].values.data());
         break;
       }
       case rt::StackStepKind::Tap: {
@@ -139,6 +150,7 @@ class StackReplay {
   const rt::Batch& m_batch;
   std::vector<float> m_arena;
   std::vector<rt::KMatrix> m_ks;
+  std::vector<std::vector<int>> m_unstored;  // per block: ranks of node outputs not stored
 };
 
 // Every member's K after running the whole plan.

@@ -126,14 +126,30 @@ TEST(CudaStackReplay, StackingMergesSteps) {
   // Conv inputs are ReLU views of node outputs: the nodes write them (copies), so the only gathers
   // left read something else (none in NB-201: its stem output is a node too).
   EXPECT_GT(sp.copied_inputs(), 0);
-  std::vector<char> node_output(sp.blocks().size(), 0);
-  for (const rt::StackNode& node : sp.nodes()) node_output[static_cast<size_t>(node.archs[0].y.block)] = 1;
+  // A node member read only through copies (its out-edges all convs or none) does not store its
+  // output; StackReplay fails any read of such a segment.
+  EXPECT_GT(sp.unstored_outputs(), 0);
+  // A gather of node outputs only is left where a source has used every copy slot (a computation
+  // that several members share can feed more convolution classes than it has slots).
+  std::vector<const rt::StackNode*> node_of_block(sp.blocks().size(), nullptr);
+  for (const rt::StackNode& node : sp.nodes()) node_of_block[static_cast<size_t>(node.archs[0].y.block)] = &node;
   for (const rt::StackGather& gather : sp.gathers()) {
-    const bool all_nodes = std::all_of(gather.src.begin(), gather.src.end(), [&](const rt::StackRef& r) {
-      return r.block != rt::kBatchBlock && node_output[static_cast<size_t>(r.block)];
-    });
-    EXPECT_FALSE(all_nodes) << "a gather of node outputs only: the nodes should have written it";
+    bool all_nodes = true, some_full = false;
+    for (const rt::StackRef& r : gather.src) {
+      const rt::StackNode* node = r.block == rt::kBatchBlock ? nullptr : node_of_block[static_cast<size_t>(r.block)];
+      all_nodes = all_nodes && node != nullptr;
+      some_full = some_full || (node != nullptr && node->archs[static_cast<size_t>(r.rank)].copies.size() ==
+                                                       static_cast<size_t>(rt::kMaxStackCopies));
+    }
+    EXPECT_TRUE(!all_nodes || some_full) << "a gather of node outputs with free copy slots: the nodes should have written it";
   }
+  // Members that share their first edges share computations: the stem node, cell 0's nodes and
+  // the convolutions reading them run once for several members.
+  EXPECT_GT(sp.shared_member_steps(), 32) << "more than the stem should be shared";
+  EXPECT_EQ(sp.nodes().front().archs.size(), 1u) << "the stem node is one computation for the whole group";
+  for (const rt::StackNodeUse& use : sp.nodes().front().uses)
+    EXPECT_EQ(use.computation, 0) << "every member that taps the stem takes the bits of that one computation";
+  EXPECT_GT(sp.nodes().front().uses.size(), 1u);
 }
 
 TEST(CudaStackReplay, KEqualsCpuBackendOnRandomNb201Groups) {
@@ -231,6 +247,8 @@ TEST(CudaStackReplay, NodeFanOutBeyondCopySlotsFallsBackToGathers) {
   check_group({fan(1), fan(3), fan(1)}, {3, 5, 5, 3}, &sp);
   EXPECT_GE(sp.copied_inputs(), rt::kMaxStackCopies) << "the stem node should write its first conv inputs itself";
   EXPECT_FALSE(sp.gathers().empty()) << "conv inputs beyond the copy slots are gathered";
+  for (const rt::StackNodeArch& na : sp.nodes().front().archs)
+    EXPECT_TRUE(na.store_y) << "the stem node's output is still gathered, so it is stored";
   for (const rt::StackNode& node : sp.nodes())
     for (const rt::StackNodeArch& na : node.archs) EXPECT_LE(na.copies.size(), static_cast<size_t>(rt::kMaxStackCopies));
 }
