@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""The GPU check's plumbing, without a GPU: bench/gpu_check.py's samples, comparisons and summary
+on records that naswot's CPU backend writes (and copies of them, perturbed the way a CUDA run can
+differ), then tools/gpu-check itself with every stage but `env` left out, which must still print
+the summary table and write summary.json. The check runs once per lent H200 (a few minutes of a
+15-minute budget): a Python slip there costs a session's only measurement, so it is caught here.
+
+Usage: gpu_check_test.py --naswot PATH/naswot   (CTest: tools.gpu_check_plumbing)
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import gpu_check  # noqa: E402  (bench/gpu_check.py)
+
+NASWOT = ""
+
+
+def write_jsonl(path: str, records: list[dict]) -> None:
+    with open(path, "w") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+
+
+def helper(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gpu_check.py"), *args],
+                          capture_output=True, text=True, check=False)
+
+
+def strict_json(path: str):
+    """json.load that refuses NaN and Infinity (summary.json must be strict JSON)."""
+    def bad(token):
+        raise ValueError(f"{path}: non-standard JSON constant {token}")
+    with open(path) as f:
+        return json.load(f, parse_constant=bad)
+
+
+class Plumbing(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="naswot-gpu-check-test-")
+        d = cls.tmp.name
+        cls.agree_sample = os.path.join(d, "sample_agreement.txt")
+        cls.thr_sample = os.path.join(d, "sample_throughput.txt")
+        cls.darts_sample = os.path.join(d, "sample_darts.txt")
+        r = helper("samples", "--agreement", cls.agree_sample, "--throughput", cls.thr_sample, "--count", "40",
+                   "--darts", cls.darts_sample, "--darts-count", "3")
+        assert r.returncode == 0, r.stderr
+        # The agreement sample scored for real on the CPU (small batch: the records' shape is what matters).
+        cls.cpu_jsonl = os.path.join(d, "agree_cpu.jsonl")
+        r = subprocess.run([NASWOT, "score", "--space", "nb201", "--arch-file", cls.agree_sample, "--backend", "cpu",
+                            "--data", "synthetic", "--batch", "8", "--image-size", "16", "--seed", "1",
+                            "--format", "jsonl", "--output", cls.cpu_jsonl], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        cls.cpu = gpu_check.load_jsonl(cls.cpu_jsonl)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.tmp.name, name)
+
+    def test_samples(self):
+        def lines_of(path):
+            with open(path) as f:
+                return [l.strip() for l in f if l.strip() and not l.startswith("#")]
+        lines = lines_of(self.agree_sample)
+        self.assertEqual(len(lines), len(gpu_check.NB201_OPS) + gpu_check.AGREE_RANDOM)
+        self.assertEqual(lines[:5], [gpu_check.uniform_arch(op) for op in gpu_check.NB201_OPS])
+        idx = [int(l) for l in lines_of(self.thr_sample)]
+        self.assertEqual(len(idx), 40)
+        self.assertEqual(len(set(idx)), 40, "throughput indices are distinct")
+        self.assertTrue(all(0 <= i < gpu_check.NB201_SIZE for i in idx))
+        self.assertEqual(len(self.cpu), 16, "naswot scored every line of the agreement sample")
+        # The DARTS genotypes parse: score them on a tiny network (2 cells of 4 channels, batch 4).
+        r = subprocess.run([NASWOT, "score", "--space", "darts", "--arch-file", self.darts_sample, "--backend", "cpu",
+                            "--width", "4", "--depth", "2", "--batch", "4", "--image-size", "8", "--format", "jsonl"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sum(l.startswith("{") for l in r.stdout.splitlines()), 3)
+
+    def agree(self, cuda: list[dict]) -> tuple[int, dict]:
+        write_jsonl(self.path("agree_cuda.jsonl"), cuda)
+        r = helper("agree", self.cpu_jsonl, self.path("agree_cuda.jsonl"), "--out", self.path("agreement.jsonl"),
+                   "--stats", self.path("agreement.json"))
+        return r.returncode, strict_json(self.path("agreement.json"))
+
+    def test_agreement_passes_on_equal_scores(self):
+        rc, st = self.agree(copy.deepcopy(self.cpu))
+        self.assertEqual(rc, 0, st["why"])
+        self.assertEqual(st["compared"], 16)
+        self.assertEqual(st["within_1e-6"], 16)
+        self.assertEqual(st["max_rel_diff"], 0.0)
+
+    def test_agreement_fails_on_a_score_off_by_1e_5(self):
+        cuda = copy.deepcopy(self.cpu)
+        k = next(i for i, r in enumerate(cuda) if isinstance(r["score"], (int, float)))
+        cuda[k]["score"] = cuda[k]["score"] * (1 + 1e-5) + (1e-5 if cuda[k]["score"] == 0 else 0)
+        rc, st = self.agree(cuda)
+        self.assertEqual(rc, 1)
+        self.assertIn("max rel diff", st["why"])
+
+    def test_agreement_fails_on_n_units_and_missing_records(self):
+        cuda = copy.deepcopy(self.cpu)
+        cuda[3]["n_units"] += 1
+        rc, st = self.agree(cuda[:-1])
+        self.assertEqual(rc, 1)
+        self.assertIn("n_units differ in 1", st["why"])
+        self.assertIn("records: cpu 16, cuda 15", st["why"])
+
+    def test_kendall_tau_b(self):
+        rng = random.Random(5)
+        x = [rng.random() for _ in range(30)]
+        self.assertAlmostEqual(gpu_check.kendall_tau_b(x, x), 1.0)
+        self.assertAlmostEqual(gpu_check.kendall_tau_b(x, [-v for v in x]), -1.0)
+        # Ties: tau-b of (1,2,2,3) against (1,2,3,4) is 5 / sqrt(5 * 6).
+        self.assertAlmostEqual(gpu_check.kendall_tau_b([1, 2, 2, 3], [1, 2, 3, 4]), 5 / math.sqrt(30))
+        self.assertTrue(math.isnan(gpu_check.kendall_tau_b([1, 1], [2, 3])))
+
+    def lane_records(self, n: int = 200) -> list[dict]:
+        rng = random.Random(7)
+        return [{"index": i, "arch": str(i), "score": 1000 + rng.random() * 50, "status": "ok", "n_units": 100,
+                 "seconds": 0.003} for i in range(n)]
+
+    def stacked(self, got: list[dict], precision: str = "fp32", expected: int = 200) -> tuple[int, dict]:
+        write_jsonl(self.path("lanes.jsonl"), self.lane_records())
+        write_jsonl(self.path("stacked.jsonl"), got)
+        r = helper("stacked", self.path("lanes.jsonl"), self.path("stacked.jsonl"), "--config", "32,3",
+                   "--precision", precision, "--wall", "0.5", "--rc", "0", "--expected", str(expected),
+                   "--stats", self.path("stacked.json"))
+        return r.returncode, strict_json(self.path("stacked.json"))
+
+    def test_stacked_fp32_allows_a_rare_flipped_bit_only(self):
+        got = self.lane_records()
+        got[10]["score"] *= 1 + 2e-5  # one flipped code bit: 1 of 200 off by more than 1e-6
+        rc, st = self.stacked(got)
+        self.assertEqual(rc, 0)
+        self.assertEqual(st["within_1e-6"], 199)
+        self.assertAlmostEqual(st["archs_per_s_wall"], 400.0)
+        got[11]["score"] *= 1 + 2e-5
+        got[12]["score"] *= 1 + 2e-5  # 3 of 200: below the 99% bar
+        self.assertEqual(self.stacked(got)[0], 1)
+        got = self.lane_records()
+        got[10]["score"] *= 1 + 2e-3  # one score far off
+        self.assertEqual(self.stacked(got)[0], 1)
+        got = self.lane_records()
+        got[10]["score"] = "-inf"  # singular on one path only
+        self.assertEqual(self.stacked(got)[0], 1)
+        self.assertEqual(self.stacked(self.lane_records()[:150])[0], 1, "missing records fail")
+
+    def test_stacked_tf32_is_judged_by_kendall_tau(self):
+        got = self.lane_records()
+        for r in got:
+            r["score"] *= 1 + 1e-4  # every score moves, the order does not
+        rc, st = self.stacked(got, "tf32")
+        self.assertEqual(rc, 0)
+        self.assertAlmostEqual(st["kendall_tau_vs_lanes"], 1.0)
+        rng = random.Random(3)
+        for r in got:
+            r["score"] = rng.random()  # order lost
+        self.assertEqual(self.stacked(got, "tf32")[0], 1)
+
+    def test_throughput(self):
+        write_jsonl(self.path("thr.jsonl"), self.lane_records(40))
+        r = helper("throughput", self.path("thr.jsonl"), "--wall", "2", "--rc", "0", "--expected", "40",
+                   "--stats", self.path("thr.json"))
+        self.assertEqual(r.returncode, 0, r.stdout)
+        st = strict_json(self.path("thr.json"))
+        self.assertAlmostEqual(st["archs_per_s_wall"], 20.0)
+        self.assertAlmostEqual(st["full_space_s"], gpu_check.NB201_SIZE / 20.0)
+        r = helper("throughput", self.path("thr.jsonl"), "--wall", "2", "--rc", "124", "--expected", "40",
+                   "--stats", self.path("thr.json"))
+        self.assertEqual(r.returncode, 1, "a timed-out run is not a pass")
+
+    def test_summary_headline_is_the_fastest_stacked_run_that_agreed(self):
+        w = self.path("work")
+        os.makedirs(w, exist_ok=True)
+        with open(os.path.join(w, "stages.tsv"), "w") as f:
+            for stage in ("env", "build", "cuda_tests", "throughput", "stacked"):
+                f.write(f"{stage}\tPASS\t1.0\tnote\n")
+        with open(os.path.join(w, "env.tsv"), "w") as f:
+            f.write("git\tabc1234\ngpu\tNVIDIA H200\n")
+        gpu_check.write_json(os.path.join(w, "throughput.json"), {"archs_per_s_wall": 300.0, "full_space_s": 52.0})
+        gpu_check.write_json(os.path.join(w, "reference.json"), {"pytorch_archs_per_s": 10.0, "max_rel_diff": math.nan})
+        gpu_check.write_json(os.path.join(w, "stacked_1.json"),
+                             {"config": "32,3", "precision": "fp32", "archs_per_s_wall": 1500.0, "ok": True})
+        gpu_check.write_json(os.path.join(w, "stacked_2.json"),  # faster but disagreed: not the headline
+                             {"config": "64,3", "precision": "fp32", "archs_per_s_wall": 2500.0, "ok": False})
+        gpu_check.write_json(os.path.join(w, "stacked_3.json"),  # tf32 is never the fp32 headline
+                             {"config": "64,3", "precision": "tf32", "archs_per_s_wall": 5000.0, "ok": True})
+        r = helper("summary", "--work", w, "--out", self.path("summary.json"), "--flip", "0 of 10")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        s = strict_json(self.path("summary.json"))
+        self.assertEqual(s["naswot_archs_per_s"], 1500.0)
+        self.assertEqual(s["naswot_rate_source"], "stacked 32,3 (wall)")
+        self.assertAlmostEqual(s["speedup_vs_pytorch"], 150.0)
+        self.assertAlmostEqual(s["full_space_s"], gpu_check.NB201_SIZE / 1500.0)
+        self.assertEqual(len(s["stacked"]), 3)
+        self.assertIn("RESULT: ALL PASS", r.stdout.splitlines()[-1])
+        with open(os.path.join(w, "stages.tsv"), "a") as f:
+            f.write("agreement\tFAIL\t2.0\tmax rel diff 3e-3\n")
+        r = helper("summary", "--work", w, "--out", self.path("summary.json"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("NOT PASSED: agreement", r.stdout)
+
+    def test_script_prints_the_summary_with_every_stage_left_out(self):
+        out = self.path("gpu-check-out")
+        env = dict(os.environ, OUT=out, GPU_CHECK_ONLY="none", GPU_CHECK_BUILD=self.path("gpu-check-build"),
+                   GPU_CHECK_BUDGET="60", NASWOT_PYTHON=sys.executable)
+        r = subprocess.run(["bash", os.path.join(ROOT, "tools", "gpu-check")], env=env, capture_output=True, text=True,
+                           timeout=120)
+        # Every stage skipped: never "ALL PASS", whatever the machine has.
+        self.assertEqual(r.returncode, 1, r.stdout[-2000:] + r.stderr[-2000:])
+        self.assertIn("GPU CHECK SUMMARY", r.stdout)
+        self.assertIn("RESULT: NOT PASSED", r.stdout.splitlines()[-1])
+        s = strict_json(os.path.join(out, "summary.json"))
+        stages = {st["stage"]: st for st in s["stages"]}
+        for name in ("build", "cuda_tests", "agreement", "reference", "throughput", "stacked", "tf32", "profile",
+                     "darts"):
+            self.assertEqual(stages[name]["status"], "SKIP", name)
+        self.assertIn(stages["env"]["status"], ("PASS", "FAIL"))
+        self.assertTrue(os.path.exists(os.path.join(out, "gpu-check.log")))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--naswot", required=True)
+    a, rest = ap.parse_known_args()
+    global NASWOT
+    NASWOT = os.path.abspath(a.naswot)
+    prog = unittest.main(argv=[sys.argv[0], "-v", *rest], exit=False)
+    return 0 if prog.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
