@@ -93,7 +93,13 @@ void add_group(const std::vector<rt::Graph>& graphs, const std::vector<size_t>& 
         const rt::StackRun& r = sp.runs()[static_cast<size_t>(step.index)];
         const rt::Op& op = sp.plan(r.arch).graph().ops[static_cast<size_t>(r.op)];
         t.launches += 1 + (op.kind == rt::OpKind::Conv && !op.bias.empty());
-        t.mb[std::string(rt::to_string(op.kind)) + " output"] += block_bytes(r.out_block) / 1e6;
+        const std::string kind = rt::to_string(op.kind);
+        t.mb[kind + " output"] += block_bytes(r.out_block) / 1e6;
+        // Inputs once each (a conv's window reuse hits the caches): segments x the input tensor.
+        double in_bytes = 0;
+        for (rt::TensorId x : op.inputs)
+          in_bytes += 4.0 * static_cast<double>(sp.plan(r.arch).tensor(x).shape.numel()) * r.segments;
+        t.mb[kind + " input (read)"] += in_bytes / 1e6;
         break;
       }
       case rt::StackStepKind::Node: {
@@ -102,7 +108,14 @@ void add_group(const std::vector<rt::Graph>& graphs, const std::vector<size_t>& 
         const double tensor = 4.0 * static_cast<double>(n.out.numel());
         t.mb["BN statistics (read)"] += tensor * static_cast<double>(n.stats.size()) / 1e6;
         for (const rt::StackNodeArch& a : n.archs) {
-          t.mb["node (terms read + write)"] += tensor * static_cast<double>(a.terms.size() + (a.store_y ? 1 : 0)) / 1e6;
+          double terms = 0;  // a pooled term reads the pool's input (4x the node tensor at stride 2)
+          for (const rt::StackNodeTerm& term : a.terms) {
+            const cpu::TermPool& p = term.x.pool;
+            terms += p.kind == cpu::TermPoolKind::None
+                         ? 1.0
+                         : static_cast<double>(p.in_h) * p.in_w / (static_cast<double>(p.out_h()) * p.out_w());
+          }
+          t.mb["node (terms read + write)"] += tensor * (terms + (a.store_y ? 1 : 0)) / 1e6;
           t.mb["node copies (write)"] += tensor * static_cast<double>(a.copies.size()) / 1e6;
         }
         break;

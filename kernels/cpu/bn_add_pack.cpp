@@ -7,11 +7,44 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "kernels/cpu/signpack.h"
 #include "runtime/error.h"
 
 namespace naswot::cpu {
+namespace {
+
+// pool(x) at unit u of image `image`: avgpool2d's window, order and divisor, or maxpool2d's
+// select (a NaN wins), one element at a time.
+float pooled(const BnAddTerm& t, int64_t image, int64_t u, int channels) {
+  const TermPool& p = t.pool;
+  const int64_t c = u % channels, pixel = u / channels;
+  const int ow = p.out_w();
+  const int ox = static_cast<int>(pixel % ow), oy = static_cast<int>(pixel / ow);
+  int y0 = oy * p.stride - p.pad, x0 = ox * p.stride - p.pad;
+  int y1 = std::min(y0 + p.kernel, p.in_h + p.pad), x1 = std::min(x0 + p.kernel, p.in_w + p.pad);
+  const int padded_taps = (y1 - y0) * (x1 - x0);
+  y0 = std::max(y0, 0);
+  x0 = std::max(x0, 0);
+  y1 = std::min(y1, static_cast<int>(p.in_h));
+  x1 = std::min(x1, static_cast<int>(p.in_w));
+  const float* base = t.x + image * p.in_h * p.in_w * static_cast<int64_t>(channels);
+  const bool max = p.kind == TermPoolKind::Max;
+  float acc = max ? -std::numeric_limits<float>::infinity() : 0.0f;
+  for (int iy = y0; iy < y1; ++iy)
+    for (int ix = x0; ix < x1; ++ix) {
+      const float v = base[(static_cast<int64_t>(iy) * p.in_w + ix) * channels + c];
+      if (max)
+        acc = (v > acc || v != v) ? v : acc;
+      else
+        acc += v;
+    }
+  if (max) return acc;
+  return acc / static_cast<float>(p.count_include_pad ? padded_taps : (y1 - y0) * (x1 - x0));
+}
+
+}  // namespace
 
 void batchnorm_invstd(const float* var, int channels, float eps, float* invstd) {
   NASWOT_EXPECT(channels >= 1, BadInput, "batchnorm_invstd: channels expected >= 1, got " << channels);
@@ -19,6 +52,20 @@ void batchnorm_invstd(const float* var, int channels, float eps, float* invstd) 
   NASWOT_EXPECT(eps >= 0.0f, BadInput, "batchnorm_invstd: eps expected >= 0, got " << eps);
   for (int c = 0; c < channels; ++c)
     invstd[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[c]) + static_cast<double>(eps)));
+}
+
+void check_term_pool(const char* who, int k, const TermPool& p, bool plain, int64_t units, int channels) {
+  if (p.kind == TermPoolKind::None) return;
+  NASWOT_EXPECT(plain, BadInput, who << ": term " << k << " is pooled: expected a plain term (no BatchNorm, not zero)");
+  NASWOT_EXPECT(p.kernel >= 1 && p.stride >= 1 && p.pad >= 0 && 2 * p.pad <= p.kernel && p.in_h >= 1 && p.in_w >= 1 &&
+                    p.in_h + 2 * p.pad >= p.kernel && p.in_w + 2 * p.pad >= p.kernel,
+                BadInput,
+                who << ": term " << k << ": pool kernel=" << p.kernel << " stride=" << p.stride << " pad=" << p.pad
+                    << " over " << p.in_h << "x" << p.in_w
+                    << ", expected kernel, stride >= 1, 0 <= pad <= kernel/2 and the window inside the padded input");
+  NASWOT_EXPECT(static_cast<int64_t>(p.out_h()) * p.out_w() * channels == units, BadInput,
+                who << ": term " << k << ": pool output " << p.out_h() << "x" << p.out_w() << "x" << channels
+                    << " is not the node's " << units << " units per image");
 }
 
 void bn_add_pack(const BnAddTerm* terms, int num_terms, bool sum_from_zero, int n, int64_t units, int channels,
@@ -35,6 +82,7 @@ void bn_add_pack(const BnAddTerm* terms, int num_terms, bool sum_from_zero, int 
     NASWOT_EXPECT(t.mean == nullptr || (t.invstd != nullptr && t.gamma != nullptr && t.beta != nullptr), BadInput,
                   "bn_add_pack: term " << k << " has a mean but lacks invstd, gamma or beta");
     NASWOT_EXPECT(!(t.zero && t.mean != nullptr), BadInput, "bn_add_pack: term " << k << " is both zero and a BatchNorm");
+    check_term_pool("bn_add_pack", k, t.pool, !t.zero && t.mean == nullptr, units, channels);
   }
   const int64_t words = sign_words(units);
   const int64_t total = static_cast<int64_t>(n) * words;
@@ -49,7 +97,7 @@ void bn_add_pack(const BnAddTerm* terms, int num_terms, bool sum_from_zero, int 
       float v = 0.0f;
       for (int k = 0; k < num_terms; ++k) {
         const BnAddTerm& term = terms[k];
-        float tv = term.x[e];
+        float tv = term.pool.kind != TermPoolKind::None ? pooled(term, image, u, channels) : term.x[e];
         if (term.zero)
           tv = tv * 0.0f;  // cpu::zero's x * 0 (NaN stays NaN, the sign of zero follows x)
         else if (term.mean != nullptr)

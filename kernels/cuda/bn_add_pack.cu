@@ -71,6 +71,7 @@ void bn_add_pack(const BnAddTerm* terms, int num_terms, bool sum_from_zero, int 
     NASWOT_EXPECT(t.x != nullptr, BadInput, "cuda::bn_add_pack: term " << k << " has no x");
     NASWOT_EXPECT(t.mean == nullptr || (t.invstd != nullptr && t.gamma != nullptr && t.beta != nullptr), BadInput,
                   "cuda::bn_add_pack: term " << k << " has a mean but lacks invstd, gamma or beta");
+    cpu::check_term_pool("cuda::bn_add_pack", k, t.pool, !t.zero && t.mean == nullptr, units, channels);
     pack.term[k] = t;
   }
   const int64_t words = cpu::sign_words(units);

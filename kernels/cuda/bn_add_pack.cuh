@@ -9,7 +9,12 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/bn_add_pack.h"  // cpu::TermPool
+
 namespace naswot::cuda {
+
+using cpu::TermPool;
+using cpu::TermPoolKind;
 
 inline constexpr int kMaxBnAddTerms = 8;  // kernel-parameter array; NB-201 nodes have <= 3
 
@@ -20,6 +25,7 @@ struct BnAddTerm {  // device pointers; mean == nullptr: the term is x itself (o
   const float* gamma = nullptr;
   const float* beta = nullptr;
   bool zero = false;  // the term is x * 0.0f (a stride-1 Zero op, NB-201's "none"); mean unused
+  TermPool pool{};    // kind != None: the term is pool(x) (cuda::avgpool2d / maxpool2d per element); plain
 };
 
 // invstd[c] = float(1 / sqrt(double(var[c]) + eps)) (twin of cpu::batchnorm_invstd).
@@ -32,17 +38,28 @@ void bn_add_pack(const BnAddTerm* terms, int num_terms, bool sum_from_zero, int 
 }  // namespace naswot::cuda
 
 #if defined(__CUDACC__)
+#include "kernels/cuda/pool.cuh"
+
 // Device building blocks (nvcc only), shared by bn_add_pack.cu and segments.cu.
 namespace naswot::cuda::detail {
 
-// Node value of element e (channel c): [0 +] t_0 + t_1 + ... over terms[0..count), every float
-// operation rounded explicitly in the CPU's order (no FMA contraction).
+// pool(x) at node element e (the node's pixels are the pool's output pixels).
+__device__ __forceinline__ float pooled_term(const BnAddTerm& t, int64_t e, int channels) {
+  const TermPool& p = t.pool;
+  const PoolGeometry g{p.in_h, p.in_w, channels, p.kernel, p.stride, p.pad, (p.in_h + 2 * p.pad - p.kernel) / p.stride + 1,
+                      (p.in_w + 2 * p.pad - p.kernel) / p.stride + 1};
+  return p.kind == TermPoolKind::Max ? pool_element<true>(g, false, e, t.x)
+                                     : pool_element<false>(g, p.count_include_pad, e, t.x);
+}
+
+// Node value of element e (channel c of `channels`): [0 +] t_0 + t_1 + ... over terms[0..count),
+// every float operation rounded explicitly in the CPU's order (no FMA contraction).
 __device__ __forceinline__ float node_value(const BnAddTerm* terms, int count, bool sum_from_zero, int64_t e,
-                                            int64_t c) {
+                                            int64_t c, int channels) {
   float v = 0.0f;
   for (int k = 0; k < count; ++k) {
     const BnAddTerm& t = terms[k];
-    float tv = t.x[e];
+    float tv = t.pool.kind != TermPoolKind::None ? pooled_term(t, e, channels) : t.x[e];
     if (t.zero) {
       tv = __fmul_rn(tv, 0.0f);  // cuda::zero's x * 0
     } else if (t.mean != nullptr) {
@@ -72,7 +89,7 @@ __device__ __forceinline__ uint64_t node_word(const BnAddTerm* terms, int count,
     bool positive = false;
     if (u < units) {
       const int64_t e = image * units + u;
-      const float v = node_value(terms, count, sum_from_zero, e, u % channels);
+      const float v = node_value(terms, count, sum_from_zero, e, u % channels, channels);
       store(e, v);
       positive = v > 0.0f;
     }

@@ -17,44 +17,8 @@ unsigned blocks_for(int64_t count) {
   return static_cast<unsigned>(std::clamp<int64_t>((count + kThreads - 1) / kThreads, 1, kMaxBlocks));
 }
 
-struct Geometry {
-  int h, w, c, kernel, stride, pad, oh, ow;
-};
-
-// Output element e (NHWC over all images) of a pool over x; img indexes x.
-template <bool MAX>
-__device__ __forceinline__ float pool_element(const Geometry& g, bool count_include_pad, int64_t e,
-                                              const float* __restrict__ x) {
-  const int64_t ch = e % g.c;
-  int64_t rest = e / g.c;
-  const int ox = static_cast<int>(rest % g.ow);
-  rest /= g.ow;
-  const int oy = static_cast<int>(rest % g.oh);
-  const int64_t img = rest / g.oh;
-  int y0 = oy * g.stride - g.pad, x0 = ox * g.stride - g.pad;
-  int y1 = min(y0 + g.kernel, g.h + g.pad), x1 = min(x0 + g.kernel, g.w + g.pad);
-  const int padded_taps = (y1 - y0) * (x1 - x0);
-  y0 = max(y0, 0);
-  x0 = max(x0, 0);
-  y1 = min(y1, g.h);
-  x1 = min(x1, g.w);
-  float acc = MAX ? -__int_as_float(0x7f800000) : 0.0f;  // -inf for max
-  for (int iy = y0; iy < y1; ++iy) {
-    for (int ix = x0; ix < x1; ++ix) {
-      const float v = x[((img * g.h + iy) * g.w + ix) * g.c + ch];
-      if (MAX) {
-        if (v > acc || isnan(v)) acc = v;
-      } else {
-        acc = __fadd_rn(acc, v);
-      }
-    }
-  }
-  if (!MAX) {
-    const int divisor = count_include_pad ? padded_taps : (y1 - y0) * (x1 - x0);
-    acc = __fdiv_rn(acc, static_cast<float>(divisor));
-  }
-  return acc;
-}
+using detail::pool_element;
+using Geometry = detail::PoolGeometry;
 
 template <bool MAX>
 __global__ void pool_kernel(const Geometry g, bool count_include_pad, int64_t count, const float* __restrict__ x,

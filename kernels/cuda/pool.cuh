@@ -25,3 +25,52 @@ void maxpool2d_segments(const Pool2dShape& s, const float* const* x_table, int s
                         cudaStream_t stream);
 
 }  // namespace naswot::cuda
+
+#if defined(__CUDACC__)
+// Device building block (nvcc only), shared by pool.cu and the node pass (bn_add_pack.cuh's
+// pooled terms).
+namespace naswot::cuda::detail {
+
+struct PoolGeometry {
+  int h, w, c, kernel, stride, pad, oh, ow;
+};
+
+// Output element e (NHWC over all images) of a pool over x (all images): the window clipped as
+// cpu::avgpool2d / maxpool2d clip it, summed rows then columns (explicitly rounded adds, one
+// division) or max-selected with NaN winning.
+template <bool MAX>
+__device__ __forceinline__ float pool_element(const PoolGeometry& g, bool count_include_pad, int64_t e,
+                                              const float* __restrict__ x) {
+  const int64_t ch = e % g.c;
+  int64_t rest = e / g.c;
+  const int ox = static_cast<int>(rest % g.ow);
+  rest /= g.ow;
+  const int oy = static_cast<int>(rest % g.oh);
+  const int64_t img = rest / g.oh;
+  int y0 = oy * g.stride - g.pad, x0 = ox * g.stride - g.pad;
+  int y1 = min(y0 + g.kernel, g.h + g.pad), x1 = min(x0 + g.kernel, g.w + g.pad);
+  const int padded_taps = (y1 - y0) * (x1 - x0);
+  y0 = max(y0, 0);
+  x0 = max(x0, 0);
+  y1 = min(y1, g.h);
+  x1 = min(x1, g.w);
+  float acc = MAX ? -__int_as_float(0x7f800000) : 0.0f;  // -inf for max
+  for (int iy = y0; iy < y1; ++iy) {
+    for (int ix = x0; ix < x1; ++ix) {
+      const float v = x[((img * g.h + iy) * g.w + ix) * g.c + ch];
+      if (MAX) {
+        if (v > acc || isnan(v)) acc = v;
+      } else {
+        acc = __fadd_rn(acc, v);
+      }
+    }
+  }
+  if (!MAX) {
+    const int divisor = count_include_pad ? padded_taps : (y1 - y0) * (x1 - x0);
+    acc = __fdiv_rn(acc, static_cast<float>(divisor));
+  }
+  return acc;
+}
+
+}  // namespace naswot::cuda::detail
+#endif

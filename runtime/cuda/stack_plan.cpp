@@ -111,11 +111,13 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
   m_broadcast_runs = 0;
   m_copied_inputs = 0;
   m_unstored_outputs = 0;
+  m_pooled_terms = 0;
   m_shared_member_steps = 0;
   m_member_steps = 0;
 
-  // 1. ReLU views and classes.
+  // 1. ReLU and pool views, and classes.
   std::vector<std::vector<char>> is_view(static_cast<size_t>(archs));
+  std::vector<std::vector<int>> pool_view(static_cast<size_t>(archs));  // per tensor: the viewed pool op, or -1
   std::vector<std::vector<int>> arch_classes(static_cast<size_t>(archs));
   std::vector<Class> classes;
   std::unordered_map<std::string, int> class_of;
@@ -138,6 +140,33 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
           op.output != s.canonical(g.output))
         view[static_cast<size_t>(op.output)] = 1;
     }
+    // Pool views: every reader a plain node term, the input no ReLU view, the geometry in TermPool's range.
+    std::vector<int> plain_reads(static_cast<size_t>(g.num_tensors), 0), other_reads(static_cast<size_t>(g.num_tensors), 0);
+    for (const Step& step : s.steps()) {
+      const Op& op = g.ops[static_cast<size_t>(step.op)];
+      if (step.kind == StepKind::Run)
+        for (TensorId t : op.inputs) ++other_reads[static_cast<size_t>(s.canonical(t))];
+      if (step.kind == StepKind::Tap)
+        ++other_reads[static_cast<size_t>(s.canonical(plan.taps()[static_cast<size_t>(step.tap_slot)].tensor))];
+      if (step.kind == StepKind::Node)
+        for (int k = 0; k < step.num_terms; ++k) {
+          const NodeTerm& nt = s.terms()[static_cast<size_t>(step.first_term + k)];
+          ++(nt.bn_op < 0 && nt.zero_op < 0 ? plain_reads : other_reads)[static_cast<size_t>(s.canonical(nt.x))];
+        }
+    }
+    auto& pools = pool_view[static_cast<size_t>(a)];
+    pools.assign(static_cast<size_t>(g.num_tensors), -1);
+    for (const Step& step : s.steps()) {
+      const Op& op = g.ops[static_cast<size_t>(step.op)];
+      if (step.kind != StepKind::Run || (op.kind != OpKind::AvgPool && op.kind != OpKind::MaxPool)) continue;
+      const auto out = static_cast<size_t>(s.canonical(op.output));
+      const TensorId in = s.canonical(op.inputs.at(0));
+      const Shape4 x = plan.tensor(in).shape;
+      if (plain_reads[out] > 0 && other_reads[out] == 0 && out != static_cast<size_t>(s.canonical(g.output)) &&
+          !view[static_cast<size_t>(in)] && x.h <= INT16_MAX && x.w <= INT16_MAX && op.pool.kernel <= INT16_MAX &&
+          op.pool.stride <= INT16_MAX && op.pool.pad <= INT16_MAX)
+        pools[out] = step.op;
+    }
     std::unordered_map<std::string, int> seen;
     for (size_t i = 0; i < s.steps().size(); ++i) {
       const Step& step = s.steps()[i];
@@ -145,7 +174,7 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
       std::string& key = sig.key;
       key.clear();
       if (step.kind == StepKind::Run) {
-        if (view[static_cast<size_t>(op.output)]) continue;
+        if (view[static_cast<size_t>(op.output)] || pools[static_cast<size_t>(s.canonical(op.output))] >= 0) continue;
         const ConvAttr& c = op.conv;
         sig.text("R|").text(to_string(op.kind)).text(op.name);
         for (int64_t v : {c.out_channels, c.kernel_h, c.kernel_w, c.stride_h, c.stride_w, c.pad_h, c.pad_w, c.dilation_h,
@@ -225,6 +254,20 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
     const Schedule& s = *schedules[static_cast<size_t>(a)];
     bool relu = false;
     t = s.canonical(t);
+    cpu::TermPool pool;
+    if (const int p = pool_view[static_cast<size_t>(a)][static_cast<size_t>(t)]; p >= 0) {
+      const Plan& plan = *plans[static_cast<size_t>(a)];
+      const Op& op = plan.graph().ops[static_cast<size_t>(p)];
+      t = s.canonical(op.inputs.at(0));
+      const Shape4 x = plan.tensor(t).shape;
+      pool.kind = op.kind == OpKind::MaxPool ? cpu::TermPoolKind::Max : cpu::TermPoolKind::Avg;
+      pool.count_include_pad = op.kind == OpKind::AvgPool && op.pool.count_include_pad;
+      pool.in_h = static_cast<int16_t>(x.h);
+      pool.in_w = static_cast<int16_t>(x.w);
+      pool.kernel = static_cast<int16_t>(op.pool.kernel);
+      pool.stride = static_cast<int16_t>(op.pool.stride);
+      pool.pad = static_cast<int16_t>(op.pool.pad);
+    }
     while (view_input[static_cast<size_t>(a)][static_cast<size_t>(t)] != kNoTensor) {
       relu = true;
       t = view_input[static_cast<size_t>(a)][static_cast<size_t>(t)];
@@ -233,6 +276,9 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
                   "stack plan: architecture " << a << " reads tensor " << t << " before it is written");
     StackRef r = ref[static_cast<size_t>(a)][static_cast<size_t>(t)];
     r.relu = r.relu || relu;
+    NASWOT_EXPECT(pool.kind == cpu::TermPoolKind::None || (!r.relu && r.pool.kind == cpu::TermPoolKind::None), Internal,
+                  "stack plan: architecture " << a << ": a pool view of a view");
+    if (pool.kind != cpu::TermPoolKind::None) r.pool = pool;
     return r;
   };
   auto set_ref = [&](int a, TensorId t, StackRef r) {
@@ -287,7 +333,11 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
         const Member& mem = cls.members[static_cast<size_t>(m)];
         const Op& op = plans[static_cast<size_t>(mem.arch)]->graph().ops[static_cast<size_t>(
             schedules[static_cast<size_t>(mem.arch)]->steps()[static_cast<size_t>(mem.step)].op)];
-        for (size_t k = 0; k < inputs; ++k) tuple[k] = ref_of(mem.arch, op.inputs[k]);
+        for (size_t k = 0; k < inputs; ++k) {
+          tuple[k] = ref_of(mem.arch, op.inputs[k]);
+          NASWOT_EXPECT(tuple[k].pool.kind == cpu::TermPoolKind::None, Internal,
+                        "stack plan: op '" << op.name << "' reads a pool view");
+        }
         int u = 0;
         for (; u < segments; ++u) {
           bool equal = true;
@@ -386,7 +436,7 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
         const Member& mem = cls.members[static_cast<size_t>(m)];
         const Op& op = plans[static_cast<size_t>(mem.arch)]->graph().ops[static_cast<size_t>(
             schedules[static_cast<size_t>(mem.arch)]->steps()[static_cast<size_t>(mem.step)].op)];
-        set_ref(mem.arch, op.output, {run.out_block, segment_of[static_cast<size_t>(m)], false});
+        set_ref(mem.arch, op.output, {run.out_block, segment_of[static_cast<size_t>(m)], false, {}});
       }
       if (broadcast) ++m_broadcast_runs;
       m_runs.push_back(std::move(run));
@@ -424,6 +474,8 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
           term.zero = nt.zero_op >= 0;
           NASWOT_EXPECT(!term.x.relu, Internal, "stack plan: node '" << op.name << "' reads a ReLU view");
           eps.push_back(0.0f);
+          NASWOT_EXPECT(term.x.pool.kind == cpu::TermPoolKind::None || (nt.bn_op < 0 && !term.zero), Internal,
+                        "stack plan: node '" << op.name << "' has a BN or zero term on a pool view");
           if (nt.bn_op >= 0) {
             const Op& bn = plan.graph().ops[static_cast<size_t>(nt.bn_op)];
             term.bn_op = nt.bn_op;
@@ -451,6 +503,7 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
           for (size_t t = 0; t < na.terms.size(); ++t) {
             StackNodeTerm& term = na.terms[t];
             read_block(acc, term.x);
+            m_pooled_terms += term.x.pool.kind != cpu::TermPoolKind::None;
             if (term.bn_op < 0) continue;
             term.stats = static_cast<int>(node.stats.size());
             node.stats.push_back({term.x, term.stats, eps[t]});
@@ -467,7 +520,7 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
       }
       m_shared_member_steps += members - static_cast<int>(node.archs.size());
       const int out_block = new_block(node.out.numel(), static_cast<int>(node.archs.size()), false);
-      for (size_t u = 0; u < node.archs.size(); ++u) node.archs[u].y = {out_block, static_cast<int>(u), false};
+      for (size_t u = 0; u < node.archs.size(); ++u) node.archs[u].y = {out_block, static_cast<int>(u), false, {}};
       for (int m = 0; m < members; ++m) {
         const Member& mem = cls.members[static_cast<size_t>(m)];
         const Op& op = plans[static_cast<size_t>(mem.arch)]->graph().ops[static_cast<size_t>(
@@ -504,7 +557,7 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
       const int weight = pt.weight(counting);
       if (weight == 0) continue;
       StackTapArch ta{mem.arch, ref_of(mem.arch, pt.tensor), weight};
-      NASWOT_EXPECT(!ta.x.relu, Internal, "stack plan: a tap reads a ReLU view");
+      NASWOT_EXPECT(!ta.x.relu && ta.x.pool.kind == cpu::TermPoolKind::None, Internal, "stack plan: a tap reads a view");
       read_block(acc, ta.x);
       tap.archs.push_back(ta);
     }

@@ -18,6 +18,9 @@
 //    inputs are never gathered;
 //  * a ReLU whose readers are all Run steps is a "view": not executed, its readers' gathers apply
 //    it (NB-201's ReLUConvBN: the ReLU pass and the gather are one pass);
+//  * likewise a pool (avg or max) whose readers are all plain node terms (NB-201's avg_pool edges,
+//    DARTS's pool edges) is a view: the node pass reads the pool's input and pools each element
+//    itself (cpu::TermPool), so the pool output is never written nor read back;
 //  * a gather whose sources are all node outputs is no step at all: the node passes that produce
 //    the sources also write them (relu applied) into the gathered block ("copies", StackCopy).
 //    That saves a read of every gathered tensor; the block then lives from the first such node.
@@ -42,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/bn_add_pack.h"
 #include "runtime/params.h"
 #include "runtime/plan.h"
 #include "runtime/cuda/schedule.h"
@@ -54,7 +58,8 @@ inline constexpr int kBatchBlock = -1;  // StackRef::block of the bound input ba
 struct StackRef {
   int block = kBatchBlock;
   int rank = 0;
-  bool relu = false;  // a ReLU view: the reader applies relu (only gathers read views)
+  bool relu = false;  // a ReLU view: the reader applies relu (only gathers and copies read views)
+  cpu::TermPool pool{};  // a pool view (kind != None): the reader pools the tensor (only node terms read them)
   bool operator==(const StackRef&) const = default;
 };
 
@@ -200,6 +205,7 @@ class StackPlan {
   int broadcast_runs() const { return m_broadcast_runs; }
   int copied_inputs() const { return m_copied_inputs; }  // Run inputs written by node copies (no gather)
   int unstored_outputs() const { return m_unstored_outputs; }  // node computations that do not write y
+  int pooled_terms() const { return m_pooled_terms; }  // node terms that pool their input (pool views)
   // Member steps of Run and Node classes computed once for several members (same inputs).
   int64_t shared_member_steps() const { return m_shared_member_steps; }
   int classes() const { return m_classes; }
@@ -218,6 +224,7 @@ class StackPlan {
   int m_broadcast_runs = 0;
   int m_copied_inputs = 0;
   int m_unstored_outputs = 0;
+  int m_pooled_terms = 0;
   int64_t m_shared_member_steps = 0;
   int m_classes = 0;
   int64_t m_member_steps = 0;

@@ -245,6 +245,9 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
           const StackNodeTerm& term = na.terms[t];
           ns.terms[t].x = ptr(term.x);
           ns.terms[t].zero = term.zero;
+          ns.terms[t].pool = term.x.pool;  // a pool view: the node pass pools x itself
+          cpu::check_term_pool("stacked node", static_cast<int>(t), term.x.pool, term.stats < 0 && !term.zero,
+                               node.out.per_image(), node.out.c);
           if (term.stats < 0) continue;
           const float* mean = seg(node.stats_block, node.stats[static_cast<size_t>(term.stats)].rank);
           const Op& bn = sp.plan(na.arch).graph().ops[static_cast<size_t>(term.bn_op)];

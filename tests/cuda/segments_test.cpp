@@ -208,8 +208,11 @@ struct NodeInputs {
   std::vector<cuda::BnAddTerm> gpu_terms;
 };
 
-void make_node(NodeInputs& in, int num_terms, int segment, int n, int64_t rows, int channels, int64_t units,
-               uint32_t seed, cudaStream_t stream) {
+// Terms: (segment + k) % 3 != 2 a BatchNorm term; else plain, and every other plain term pooled
+// (3x3, stride 1, pad 1: avg without and with count_include_pad, max; the stacked path's pool views).
+void make_node(NodeInputs& in, int num_terms, int segment, int n, int h, int w, int channels, uint32_t seed,
+               cudaStream_t stream) {
+  const int64_t rows = static_cast<int64_t>(n) * h * w, units = static_cast<int64_t>(h) * w * channels;
   const auto cn = static_cast<size_t>(channels);
   const size_t count = static_cast<size_t>(n) * static_cast<size_t>(units);
   in.host.reserve(5 * static_cast<size_t>(num_terms));
@@ -236,6 +239,18 @@ void make_node(NodeInputs& in, int num_terms, int segment, int n, int64_t rows, 
       const size_t d = in.dev.size() - 4;
       gt = {gt.x, in.dev[d].data(), in.dev[d + 1].data(), in.dev[d + 2].data(), in.dev[d + 3].data()};
     }
+    if ((segment + k) % 3 == 2 && (segment + k) % 2 == 1) {
+      cpu::TermPool p;
+      const int flavour = (segment + k) % 4;
+      p.kind = flavour == 3 ? cpu::TermPoolKind::Max : cpu::TermPoolKind::Avg;
+      p.count_include_pad = flavour == 1;
+      p.in_h = static_cast<int16_t>(h);
+      p.in_w = static_cast<int16_t>(w);
+      p.kernel = 3;
+      p.stride = 1;
+      p.pad = 1;
+      ct.pool = gt.pool = p;
+    }
     in.cpu_terms.push_back(ct);
     in.gpu_terms.push_back(gt);
   }
@@ -252,7 +267,6 @@ void check_node(const NodeCase& k, uint32_t seed) {
                                   << k.c << " sum_from_zero=" << k.sum_from_zero);
   const int term_counts[] = {1, 8, 3, 5, 2, 4, 7, 6};
   const int64_t units = static_cast<int64_t>(k.h) * k.w * k.c;
-  const int64_t rows = static_cast<int64_t>(k.n) * k.h * k.w;
   const int64_t words = cpu::sign_words(units);
   const size_t count = static_cast<size_t>(k.n) * static_cast<size_t>(units);
   const size_t nwords = static_cast<size_t>(k.n) * static_cast<size_t>(words);
@@ -272,7 +286,7 @@ void check_node(const NodeCase& k, uint32_t seed) {
   std::vector<cuda::NodeSegment> dev_table(segs);
   for (size_t q = 0; q < segs; ++q) {
     const int num_terms = k.segments == 1 ? 1 : term_counts[q % 8];
-    make_node(inputs[q], num_terms, static_cast<int>(q), k.n, rows, k.c, units, seed + 100 * static_cast<uint32_t>(q),
+    make_node(inputs[q], num_terms, static_cast<int>(q), k.n, k.h, k.w, k.c, seed + 100 * static_cast<uint32_t>(q),
               s.get());
     dy.emplace_back(count, s.get());
     dbits.emplace_back(nwords, s.get());

@@ -104,6 +104,7 @@ class StackReplay {
             cpu::BnAddTerm term;
             term.x = ptr(t.x);
             term.zero = t.zero;
+            term.pool = t.x.pool;
             if (t.stats >= 0) {
               const float* mean = seg(node.stats_block, node.stats[static_cast<size_t>(t.stats)].rank);
               term.mean = mean;

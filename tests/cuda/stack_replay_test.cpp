@@ -120,9 +120,15 @@ TEST(CudaStackReplay, StackingMergesSteps) {
   EXPECT_LT(static_cast<int64_t>(sp.steps().size()) * 4, sp.member_steps())
       << sp.steps().size() << " stacked steps for " << sp.member_steps() << " member steps";
   EXPECT_EQ(sp.architectures(), 32);
-  int pools_through_tables = 0;
-  for (const rt::StackRun& run : sp.runs()) pools_through_tables += !run.table_src.empty();
-  EXPECT_GT(pools_through_tables, 0) << "avg pools of member subsets read through tables, not gathers";
+  // NB-201's avg_pool edges feed node sums only: every one is a pool view, pooled by the node
+  // pass. The residual blocks' downsampling pools feed a conv and run on their own.
+  EXPECT_GT(sp.pooled_terms(), 0);
+  for (const rt::StackRun& run : sp.runs()) {
+    const rt::Op& op = sp.plan(run.arch).graph().ops[static_cast<size_t>(run.op)];
+    if (op.name.find("downsample") == std::string::npos) {
+      EXPECT_NE(op.kind, rt::OpKind::AvgPool) << "pool '" << op.name << "' runs on its own: it should be a pool view";
+    }
+  }
   // Conv inputs are ReLU views of node outputs: the nodes write them (copies), so the only gathers
   // left read something else (none in NB-201: its stem output is a node too).
   EXPECT_GT(sp.copied_inputs(), 0);
@@ -251,6 +257,57 @@ TEST(CudaStackReplay, NodeFanOutBeyondCopySlotsFallsBackToGathers) {
     EXPECT_TRUE(na.store_y) << "the stem node's output is still gathered, so it is stored";
   for (const rt::StackNode& node : sp.nodes())
     for (const rt::StackNodeArch& na : node.archs) EXPECT_LE(na.copies.size(), static_cast<size_t>(rt::kMaxStackCopies));
+}
+
+// Pools: one whose output a convolution reads runs on its own, reading a member subset's inputs
+// through a table (no gather); one whose output only node sums read is a pool view (the node
+// pass pools), also with stride 2, max pools and both count_include_pad settings. K stays exact.
+TEST(CudaStackReplay, PoolsRunThroughTablesOrAsViews) {
+  auto graph = [](int first_kernel, bool pool_into_conv, bool max, int stride, bool include_pad) {
+    rt::GraphBuilder b;
+    rt::ConvAttr a;
+    a.out_channels = 3;
+    a.kernel_h = a.kernel_w = first_kernel;
+    a.pad_h = a.pad_w = first_kernel / 2;
+    const rt::TensorId stem = b.batchnorm(b.conv(b.input(), "stem", a), "stem_bn");
+    rt::ConvAttr one;
+    one.out_channels = 3;
+    one.kernel_h = one.kernel_w = 1;
+    // Into a conv: the pool's output is read by a Run (pool output stored, table read).
+    const rt::TensorId into = pool_into_conv ? b.avgpool(stem, "pool_a", {3, 1, 1, false})
+                                             : b.conv(stem, "alt", one);
+    const rt::TensorId branch = b.batchnorm(b.conv(into, "after", one), "after_bn");
+    // Into the node sum only: a pool view (stride 2 shrinks both terms alike).
+    rt::ConvAttr down = one;
+    down.stride_h = down.stride_w = stride;
+    const rt::PoolAttr pa{3, stride, 1, include_pad};
+    const rt::TensorId pooled = max ? b.maxpool(branch, "pool_b", pa) : b.avgpool(branch, "pool_b", pa);
+    const rt::TensorId side = b.batchnorm(b.conv(b.hooked_relu(branch, "side_relu", true), "side", down), "side_bn");
+    const rt::TensorId sum = b.hooked_relu(b.add({pooled, side}, "sum"), "out_relu", false);
+    return b.finish(b.linear(b.global_avgpool(sum, "gap"), "fc", 2, true));
+  };
+  for (bool max : {false, true})
+    for (int stride : {1, 2})
+      for (bool include_pad : {false, true}) {
+        SCOPED_TRACE(std::string(max ? "max" : "avg") + " pool view, stride " + std::to_string(stride) +
+                     (include_pad ? ", count_include_pad" : ""));
+        // Stems of kernel 1, 3, 5 differ: the pool class {0, 2} reads ranks 0 and 2 (a table).
+        Group g;
+        g.graphs = {graph(1, true, max, stride, include_pad), graph(3, false, max, stride, include_pad),
+                    graph(5, true, max, stride, include_pad)};
+        check_group(g.graphs, {3, 7, 7, 3});
+        prepare(g, {3, 7, 7, 3});
+        const rt::StackPlan sp = stack(g, rt::Counting::Reference);  // sp.plan() points into g
+        int tables = 0, pool_runs = 0;
+        for (const rt::StackRun& run : sp.runs()) {
+          const rt::Op& op = sp.plan(run.arch).graph().ops[static_cast<size_t>(run.op)];
+          pool_runs += op.kind == rt::OpKind::AvgPool || op.kind == rt::OpKind::MaxPool;
+          tables += !run.table_src.empty();
+        }
+        EXPECT_EQ(pool_runs, 1) << "pool_a runs (a conv reads it); pool_b is a view";
+        EXPECT_EQ(tables, 1) << "pool_a reads members 0 and 2 through a table";
+        EXPECT_EQ(sp.pooled_terms(), 3) << "each member's sum pools branch itself";
+      }
 }
 
 // Two architectures that run the same two convolutions in opposite orders cannot share one order.
