@@ -99,6 +99,12 @@ Event make_event() {
   return Event(e);
 }
 
+Event make_timing_event() {
+  cudaEvent_t e = nullptr;
+  NASWOT_CHECK_CUDA(cudaEventCreate(&e));
+  return Event(e);
+}
+
 CudnnHandle make_cudnn_handle() {
   cudnnHandle_t h = nullptr;
   NASWOT_CHECK_CUDNN(cudnnCreate(&h));

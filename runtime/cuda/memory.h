@@ -108,7 +108,8 @@ using FilterDescriptor = std::unique_ptr<cudnnFilterStruct, FilterDescriptorDele
 using ConvolutionDescriptor = std::unique_ptr<cudnnConvolutionStruct, ConvolutionDescriptorDeleter>;
 
 Stream make_stream();  // cudaStreamNonBlocking
-Event make_event();    // timing disabled (ordering only)
+Event make_event();         // timing disabled (ordering only)
+Event make_timing_event();  // timing enabled (benchmarks: cudaEventElapsedTime)
 CudnnHandle make_cudnn_handle();
 CusolverHandle make_cusolver_handle();
 TensorDescriptor make_tensor_descriptor();

@@ -228,7 +228,7 @@ class Plumbing(unittest.TestCase):
         s = strict_json(os.path.join(out, "summary.json"))
         stages = {st["stage"]: st for st in s["stages"]}
         for name in ("build", "cuda_tests", "agreement", "reference", "throughput", "stacked", "tf32", "profile",
-                     "darts"):
+                     "darts", "convs"):
             self.assertEqual(stages[name]["status"], "SKIP", name)
         self.assertIn(stages["env"]["status"], ("PASS", "FAIL"))
         self.assertTrue(os.path.exists(os.path.join(out, "gpu-check.log")))
