@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -64,12 +65,29 @@ Params init_params(const Graph& graph, uint64_t seed) {
 
 Params ParamInitCache::params_for(const Graph& graph) {
   Params params;
+  Key key;
   for (const ParamSpec& spec : graph.params) {
-    auto& slot = m_cache[{spec.name, spec.shape}];
-    if (!slot) slot = std::make_shared<const ParamTensor>(init_param(spec, m_seed));
-    params.set_shared(spec.name, slot);
+    key.first = spec.name;
+    key.second = spec.shape;
+    std::shared_ptr<const ParamTensor> tensor;
+    {
+      std::shared_lock<std::shared_mutex> read(m_mutex);
+      const auto it = m_cache.find(key);
+      if (it != m_cache.end()) tensor = it->second;
+    }
+    if (!tensor) {  // drawn outside the lock; the first thread to insert wins
+      auto drawn = std::make_shared<const ParamTensor>(init_param(spec, m_seed));
+      std::unique_lock<std::shared_mutex> write(m_mutex);
+      tensor = m_cache.try_emplace(key, std::move(drawn)).first->second;
+    }
+    params.set_shared(spec.name, std::move(tensor));
   }
   return params;
+}
+
+size_t ParamInitCache::cached_tensors() const {
+  std::shared_lock<std::shared_mutex> read(m_mutex);
+  return m_cache.size();
 }
 
 static std::string shape_str(const std::vector<int64_t>& s) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -45,15 +46,20 @@ ParamTensor init_param(const ParamSpec& spec, uint64_t seed);
 
 // init_params with memory: a tensor is drawn once per (name, shape) and shared by every later
 // architecture that has it (in NB201 the same edge op at the same place has the same weights).
+// Thread-safe: several threads may build weights at once (search/prepare.h); a tensor's values
+// depend on (seed, name, shape) only, so the order in which threads draw them does not matter,
+// and two threads asking for the same new tensor get the same object.
 class ParamInitCache {
  public:
   explicit ParamInitCache(uint64_t seed) : m_seed(seed) {}
   Params params_for(const Graph& graph);
-  size_t cached_tensors() const { return m_cache.size(); }
+  size_t cached_tensors() const;
 
  private:
+  using Key = std::pair<std::string, std::vector<int64_t>>;
   uint64_t m_seed;
-  std::map<std::pair<std::string, std::vector<int64_t>>, std::shared_ptr<const ParamTensor>> m_cache;
+  mutable std::shared_mutex m_mutex;
+  std::map<Key, std::shared_ptr<const ParamTensor>> m_cache;
 };
 
 // Every required parameter of `graph` present with its exact shape; no tensor that the graph

@@ -12,14 +12,7 @@ NetworkArchScorer::NetworkArchScorer(const Space& space, Scorer& scorer, rt::Par
     : m_space(space), m_scorer(scorer), m_weights(weights) {}
 
 NetworkArchScorer::Prepared NetworkArchScorer::prepare(const std::vector<ArchEntry>& archs) {
-  Prepared p;
-  p.graphs.reserve(archs.size());
-  p.params.reserve(archs.size());
-  for (const ArchEntry& a : archs) {
-    p.graphs.push_back(m_space.build(a));
-    p.params.push_back(m_weights.params_for(p.graphs.back()));
-  }
-  return p;
+  return prepare_networks(m_space, archs, [this](const rt::Graph& g) { return m_weights.params_for(g); });
 }
 
 std::vector<Score> NetworkArchScorer::score(const Prepared& group) { return m_scorer.score_group(group.graphs, group.params); }

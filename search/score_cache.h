@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/params.h"
+#include "search/prepare.h"
 #include "search/scorer.h"
 #include "search/space.h"
 
@@ -32,12 +33,9 @@ class NetworkArchScorer final : public ArchScorer {
   std::vector<Score> score(const std::vector<ArchEntry>& archs) override;
 
   // The two halves of score(), so a caller can build the next group while the backend scores
-  // this one (run_sweep). prepare() draws weights from the shared cache: one prepare at a time.
-  struct Prepared {
-    std::vector<rt::Graph> graphs;
-    std::vector<rt::Params> params;
-  };
-  Prepared prepare(const std::vector<ArchEntry>& archs);
+  // this one (run_sweep). prepare() builds on several threads (search/prepare.h).
+  using Prepared = PreparedGroup;
+  Prepared prepare(const std::vector<ArchEntry>& archs);  // prepare_networks over the shared cache
   std::vector<Score> score(const Prepared& group);
 
  private:

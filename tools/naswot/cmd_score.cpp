@@ -14,6 +14,7 @@
 #include "runtime/params.h"
 #include "search/darts_space.h"
 #include "search/genotype_table.h"
+#include "search/prepare.h"
 #include "search/scorer.h"
 #include "search/space.h"
 #include "tools/formats/arch_file.h"
@@ -101,20 +102,12 @@ void run_score(const ScoreArgs& a) {
   // With groups, the next group's graphs and weights are built on a second host thread while the
   // backend scores this one (the host preparation would otherwise leave the GPU idle).
   const size_t group = run_group_size(a.run, *backend);
-  struct Prepared {
-    std::vector<rt::Graph> graphs;
-    std::vector<rt::Params> params;
-  };
-  auto prepare = [&](size_t begin) {  // only one prepare runs at a time: init_cache is not shared
+  using Prepared = search::PreparedGroup;
+  auto prepare = [&](size_t begin) {  // on several threads (search/prepare.h)
     const size_t end = std::min(archs.size(), begin + group);
-    Prepared p;
-    p.graphs.reserve(end - begin);
-    p.params.reserve(end - begin);
-    for (size_t i = begin; i < end; ++i) {
-      p.graphs.push_back(space->build(archs[i]));
-      p.params.push_back(params_for(p.graphs.back()));
-    }
-    return p;
+    const std::vector<search::ArchEntry> slice(archs.begin() + static_cast<std::ptrdiff_t>(begin),
+                                               archs.begin() + static_cast<std::ptrdiff_t>(end));
+    return search::prepare_networks(*space, slice, params_for);
   };
   const bool overlap = group > 1;
   Prepared current = archs.empty() ? Prepared{} : prepare(0);
