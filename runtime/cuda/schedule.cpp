@@ -82,6 +82,14 @@ void Schedule::build(const Plan& plan, int max_node_terms) {
         m_terms.push_back({c(op.inputs.at(0)), i, -1});
         step.tap_slot = node_slot(op.output);
         break;
+      case OpKind::Zero:  // not absorbed (checked above)
+        if (op.pool.stride != 1) break;  // Run: the output is smaller than the input
+        step.kind = StepKind::Node;      // y = x * 0, one zero term
+        step.first_term = static_cast<int>(m_terms.size());
+        step.num_terms = 1;
+        m_terms.push_back({c(op.inputs.at(0)), -1, i});
+        step.tap_slot = node_slot(op.output);
+        break;
       case OpKind::Add:
         if (static_cast<int>(op.inputs.size()) > max_node_terms) break;  // Run
         step.kind = StepKind::Node;

@@ -5,8 +5,11 @@
 // step computes the BN statistics of the BN's input and applies BN + sum + sign-pack in one pass;
 // the BN output is never materialised. A stride-1 Zero (NB-201's "none") read only by such an Add
 // is absorbed the same way: the node reads the Zero's input and adds x * 0 (bit-identical to the
-// Zero op, NaN included), so neither the zero tensor nor its pass exists. A BatchNorm that is not absorbed becomes a one-term node
-// step (BN apply + sign bits). A node step also handles the taps on its output (same K, the
+// Zero op, NaN included), so neither the zero tensor nor its pass exists. A BatchNorm that is not
+// absorbed becomes a one-term node step (BN apply + sign bits), and so does a stride-1 Zero that
+// is not (NB-201's node 1 behind a "none" edge: the node writes x * 0 and packs its sign bits,
+// which saves the Tap step; on the stacked path it is a node output, so the convolutions
+// reading it take node copies instead of a gather). A node step also handles the taps on its output (same K, the
 // bits come free), so later Tap ops of that tensor are dropped; other taps become Tap steps
 // (sign_pack + popcount) at their first occurrence, merged as the Plan merged them.
 // Arena: the Plan's offsets assume every op writes its own output; fusion changes lifetimes (a

@@ -68,7 +68,7 @@ void check_schedule(const std::string& arch_string) {
         EXPECT_EQ(s.canonical(t.x), t.x) << "node terms name canonical tensors";
         last[static_cast<size_t>(t.x)] = static_cast<int>(pos);
         if (t.bn_op >= 0 && t.bn_op != st.op) ++executed[t.bn_op];
-        if (t.zero_op >= 0) ++executed[t.zero_op];
+        if (t.zero_op >= 0 && t.zero_op != st.op) ++executed[t.zero_op];  // a lone Zero node is its own op
       }
     } else {
       for (rt::TensorId t : op.inputs) last[static_cast<size_t>(s.canonical(t))] = static_cast<int>(pos);
@@ -148,12 +148,25 @@ TEST(CudaSchedule, FusesEveryBatchNormFeedingAMultiEdgeNode) {
 }
 
 // "none" edges into a multi-edge node are node terms (x * 0), not ops: node 2 has 2, node 3 has
-// 3 per all-none cell (node 1 is the zero itself: read by later edges, it stays an op).
+// 3 per all-none cell. Node 1 is the zero itself (read by later edges): a one-term node step
+// (x * 0 and its sign bits), not a Zero op plus a Tap step.
 TEST(CudaSchedule, FusesZerosIntoMultiEdgeNodes) {
   const rt::Graph g = cells::build_nb201(cells::parse_nb201("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"));
   rt::Schedule s;
   s.build(rt::Plan(g, {8, 32, 32, 3}), 8);
   EXPECT_EQ(s.absorbed_zeros(), 5 * 15);
+  int zero_nodes = 0;
+  for (const rt::Step& st : s.steps()) {
+    const rt::Op& op = g.ops[static_cast<size_t>(st.op)];
+    if (op.kind != rt::OpKind::Zero) continue;
+    EXPECT_EQ(st.kind, rt::StepKind::Node) << "zero '" << op.name << "' runs as an op";
+    ASSERT_EQ(st.num_terms, 1);
+    const rt::NodeTerm& t = s.terms()[static_cast<size_t>(st.first_term)];
+    EXPECT_EQ(t.zero_op, st.op);
+    EXPECT_FALSE(st.sum_from_zero) << "y = x * 0 exactly, as the Zero op";
+    ++zero_nodes;
+  }
+  EXPECT_EQ(zero_nodes, 15) << "node 1 of every cell";
   const rt::Graph mixed = cells::build_nb201(cells::parse_nb201("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|nor_conv_1x1~2|"));
   s.build(rt::Plan(mixed, {8, 32, 32, 3}), 8);
   EXPECT_EQ(s.absorbed_zeros(), 3 * 15);
