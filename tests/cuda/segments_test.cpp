@@ -208,8 +208,8 @@ struct NodeInputs {
   std::vector<cuda::BnAddTerm> gpu_terms;
 };
 
-// Terms: (segment + k) % 3 != 2 a BatchNorm term; else plain, and every other plain term pooled
-// (3x3, stride 1, pad 1: avg without and with count_include_pad, max; the stacked path's pool views).
+// Terms: (segment + k) % 3 != 2 a BatchNorm term; else plain, pooled when k is odd (3x3, stride 1,
+// pad 1; by segment: avg, avg with count_include_pad, max; the stacked path's pool views).
 void make_node(NodeInputs& in, int num_terms, int segment, int n, int h, int w, int channels, uint32_t seed,
                cudaStream_t stream) {
   const int64_t rows = static_cast<int64_t>(n) * h * w, units = static_cast<int64_t>(h) * w * channels;
@@ -239,10 +239,10 @@ void make_node(NodeInputs& in, int num_terms, int segment, int n, int h, int w, 
       const size_t d = in.dev.size() - 4;
       gt = {gt.x, in.dev[d].data(), in.dev[d + 1].data(), in.dev[d + 2].data(), in.dev[d + 3].data()};
     }
-    if ((segment + k) % 3 == 2 && (segment + k) % 2 == 1) {
+    if ((segment + k) % 3 == 2 && k % 2 == 1) {
       cpu::TermPool p;
-      const int flavour = (segment + k) % 4;
-      p.kind = flavour == 3 ? cpu::TermPoolKind::Max : cpu::TermPoolKind::Avg;
+      const int flavour = segment % 3;
+      p.kind = flavour == 2 ? cpu::TermPoolKind::Max : cpu::TermPoolKind::Avg;
       p.count_include_pad = flavour == 1;
       p.in_h = static_cast<int16_t>(h);
       p.in_w = static_cast<int16_t>(w);
