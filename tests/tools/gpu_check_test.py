@@ -234,6 +234,25 @@ class Plumbing(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(out, "gpu-check.log")))
 
 
+class DeviceDeps(unittest.TestCase):
+    """tools/prepare-device-deps (run here before every device call) fills its folder and exits 0."""
+
+    def test_prepare_device_deps(self):
+        needed = ["/usr/include/CLI", "/usr/include/nlohmann", "/usr/src/googletest"]
+        if not all(os.path.exists(p) for p in needed):
+            self.skipTest("Debian's CLI11 / nlohmann-json / googletest packages are not installed")
+        with tempfile.TemporaryDirectory(prefix="naswot-devdeps-") as d:
+            dest = os.path.join(d, "devdeps")
+            r = subprocess.run(["bash", os.path.join(ROOT, "tools", "prepare-device-deps")], cwd=ROOT,
+                               env=dict(os.environ, DEVDEPS_DIR=dest), capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            for rel in ("include/CLI", "include/nlohmann", "share/cmake/CLI11", "share/cmake/nlohmann_json",
+                        "src/googletest", "lib/liblapack.so.3", "lib/libblas.so", "git.txt"):
+                self.assertTrue(os.path.exists(os.path.join(dest, rel)), rel)
+            with open(os.path.join(dest, "git.txt")) as f:
+                self.assertRegex(f.read(), r"^([0-9a-f]{4,}|no-commit)(\+dirty)?$")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--naswot", required=True)
