@@ -117,6 +117,54 @@ def darts_genotype(rng: random.Random) -> str:
             f"reduce={cell()}, reduce_concat=[2, 3, 4, 5])")
 
 
+def load_npy_i8(path: str) -> tuple[list[int], list[int]]:
+    """(shape, flat values) of a C-order '<i8' .npy file (`naswot score --export-k`), without numpy."""
+    import ast
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:6] != b"\x93NUMPY":
+        raise ValueError(f"{path}: not a .npy file")
+    major = data[6]
+    hlen, start = (struct.unpack_from("<H", data, 8)[0], 10) if major == 1 else (struct.unpack_from("<I", data, 8)[0], 12)
+    header = ast.literal_eval(data[start:start + hlen].decode("latin1"))
+    if header.get("descr") != "<i8" or header.get("fortran_order"):
+        raise ValueError(f"{path}: expected a C-order '<i8' array, got {header}")
+    shape = list(header["shape"])
+    count = 1
+    for d in shape:
+        count *= d
+    body = data[start + hlen:]
+    if len(body) != 8 * count:
+        raise ValueError(f"{path}: {len(body) // 8} of {count} values (a run cut short?)")
+    return shape, list(struct.unpack_from(f"<{count}q", body))
+
+
+def flip_rate_from_k(k_cpu: str, k_cuda: str, n_units: list[int]) -> dict:
+    """The flipped-code-bit rate between two backends, estimated from their K matrices: a code bit
+    of image i at a unit of tap weight w that flips changes K[i][j] and K[j][i] by w for every
+    j != i, so sum_{i != j} |dK| / (2 (N - 1)) is the weighted count of flipped bits (a lower bound
+    if two flips cancel in one entry, negligible at small rates), out of N * N_A weighted bits."""
+    sc, vc = load_npy_i8(k_cpu)
+    sg, vg = load_npy_i8(k_cuda)
+    if sc != sg or len(sc) != 3 or sc[1] != sc[2]:
+        raise ValueError(f"K shapes differ or are not [archs, N, N]: {sc} vs {sg}")
+    archs, n = sc[0], sc[1]
+    if len(n_units) != archs:
+        raise ValueError(f"{archs} K matrices for {len(n_units)} records")
+    flips = total = 0.0
+    per_arch = []
+    for a in range(archs):
+        base = a * n * n
+        d = sum(abs(vc[base + q] - vg[base + q]) for q in range(n * n) if q // n != q % n)
+        f = d / (2 * (n - 1)) if n > 1 else 0.0
+        flips += f
+        total += n * n_units[a]
+        per_arch.append(f)
+    return {"flipped_bits_est": flips, "code_bits": total, "rate": flips / total if total else math.nan,
+            "archs_with_flips": sum(f > 0 for f in per_arch), "batch": n}
+
+
 def cmd_agree(a) -> int:
     cpu, cuda = load_jsonl(a.cpu), load_jsonl(a.cuda)
     n = min(len(cpu), len(cuda))
@@ -149,16 +197,28 @@ def cmd_agree(a) -> int:
         why.append(f"singular status differs in {n - sing_eq} archs")
     if n and not max_rel <= AGREE_RTOL:
         why.append(f"max rel diff {max_rel:.3g} > {AGREE_RTOL:g}")
+    flip = None
+    if a.k_cpu and a.k_cuda:
+        try:
+            if units_eq == n == len(cpu) == len(cuda):
+                flip = flip_rate_from_k(a.k_cpu, a.k_cuda, [int(r["n_units"]) for r in cpu])
+        except (OSError, ValueError) as e:
+            flip = {"error": str(e)}
     stats = {"compared": n, "expected": a.expected, "n_units_equal": units_eq, "singular_agree": sing_eq,
              "within_1e-6": within, "max_rel_diff": max_rel, "tolerance": AGREE_RTOL,
              "cpu_seconds": sum(r["cpu_seconds"] for r in rows), "cuda_seconds": sum(r["cuda_seconds"] for r in rows),
-             "ok": not why, "why": "; ".join(why)}
+             "flip_from_k": flip, "ok": not why, "why": "; ".join(why)}
     write_json(a.stats, stats)
     for r in sorted(rows, key=lambda r: -r["rel_diff"])[:5]:
         print(f"  rel {r['rel_diff']:.2e}  cpu {r['cpu_score']}  cuda {r['cuda_score']}  "
               f"units {r['cpu_n_units']}/{r['cuda_n_units']}  {r['arch']}")
     print(f"  compared {n}/{a.expected}: n_units equal {units_eq}, singular agree {sing_eq}, "
           f"within 1e-6 {within}, max rel diff {max_rel:.3g}" + (f"  FAIL: {stats['why']}" if why else ""))
+    if flip and "rate" in flip:
+        print(f"  flipped code bits from K (estimate): {flip['flipped_bits_est']:.1f} of {flip['code_bits']:.4g} "
+              f"(rate {flip['rate']:.3e}) at batch {flip['batch']}, {flip['archs_with_flips']} archs with any")
+    elif flip:
+        print(f"  flipped code bits from K: not measured ({flip['error']})")
     return 0 if not why else 1
 
 
@@ -355,6 +415,7 @@ def cmd_summary(a) -> int:
         "cpu_cuda": {k: agree.get(k) for k in ("compared", "n_units_equal", "singular_agree", "within_1e-6",
                                                "max_rel_diff", "tolerance", "why")},
         "flipped_bit_rate": a.flip or "not measured",
+        "flipped_bit_rate_from_k": (agree.get("flip_from_k") or {}).get("rate"),
         "pytorch": {k: ref.get(k) for k in ("archs", "max_rel_diff", "max_rel_diff_cpu", "n_units_equal",
                                             "pytorch_archs_per_s", "pytorch_protocol_s_median", "why")},
         "throughput": thr,
@@ -383,7 +444,8 @@ def cmd_summary(a) -> int:
     print(f"cpu vs cuda    : max rel diff {_fmt(agree.get('max_rel_diff'))}, within 1e-6 "
           f"{_fmt(agree.get('within_1e-6'))}/{_fmt(agree.get('compared'))}, n_units equal "
           f"{_fmt(agree.get('n_units_equal'))}, singular agree {_fmt(agree.get('singular_agree'))}; "
-          f"flipped bits: {summary['flipped_bit_rate']}")
+          f"flipped bits: {summary['flipped_bit_rate']}; from K at batch 128: "
+          f"{_fmt(summary['flipped_bit_rate_from_k'], '.3e')}")
     print(f"pytorch vs cuda: max rel diff {_fmt(ref.get('max_rel_diff'))} over {_fmt(ref.get('archs'))} archs "
           f"(vs cpu {_fmt(ref.get('max_rel_diff_cpu'))})")
     print(f"speed          : naswot {_fmt(naswot_rate, '.1f')} archs/s [{rate_source}], pytorch "
@@ -421,6 +483,8 @@ def main() -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--stats", required=True)
     p.add_argument("--expected", type=int, default=len(NB201_OPS) + AGREE_RANDOM)
+    p.add_argument("--k-cpu", default="", help="naswot score --export-k file of the CPU run")
+    p.add_argument("--k-cuda", default="", help="the same for the CUDA run")
     p.set_defaults(fn=cmd_agree)
     p = sub.add_parser("gtest")
     p.add_argument("json")

@@ -35,7 +35,7 @@ Score Scorer::score(const rt::Graph& graph, const rt::Params& params) {
 }
 
 std::vector<Score> Scorer::score_many(const std::vector<const rt::Graph*>& graphs,
-                                      const std::vector<const rt::Params*>& params) {
+                                      const std::vector<const rt::Params*>& params, std::vector<rt::KMatrix>* ks) {
   NASWOT_EXPECT(graphs.size() == params.size(), Internal,
                 "score_many: " << graphs.size() << " graphs but " << params.size() << " parameter sets");
   const auto t0 = std::chrono::steady_clock::now();
@@ -46,7 +46,7 @@ std::vector<Score> Scorer::score_many(const std::vector<const rt::Graph*>& graph
     plans.emplace_back(*g, m_batch.shape);
     plan_ptrs.push_back(&plans.back());
   }
-  const std::vector<cpu::LogDet> lds = m_backend.score_many(plan_ptrs, params, m_counting);
+  const std::vector<cpu::LogDet> lds = m_backend.score_many(plan_ptrs, params, m_counting, ks);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::vector<Score> out(graphs.size());
   for (size_t i = 0; i < graphs.size(); ++i) {
@@ -59,17 +59,22 @@ std::vector<Score> Scorer::score_many(const std::vector<const rt::Graph*>& graph
   return out;
 }
 
-std::vector<Score> Scorer::score_group(const std::vector<rt::Graph>& graphs, const std::vector<rt::Params>& params) {
+std::vector<Score> Scorer::score_group(const std::vector<rt::Graph>& graphs, const std::vector<rt::Params>& params,
+                                      std::vector<rt::KMatrix>* ks) {
   NASWOT_EXPECT(graphs.size() == params.size(), Internal,
                 "score_group: " << graphs.size() << " graphs but " << params.size() << " parameter sets");
-  if (graphs.size() == 1) return {score(graphs[0], params[0])};
+  if (graphs.size() == 1) {
+    const Score s = score(graphs[0], params[0]);
+    if (ks) ks->assign(1, m_k);
+    return {s};
+  }
   std::vector<const rt::Graph*> graph_ptrs;
   std::vector<const rt::Params*> param_ptrs;
   for (size_t i = 0; i < graphs.size(); ++i) {
     graph_ptrs.push_back(&graphs[i]);
     param_ptrs.push_back(&params[i]);
   }
-  return score_many(graph_ptrs, param_ptrs);
+  return score_many(graph_ptrs, param_ptrs, ks);
 }
 
 }  // namespace naswot::search

@@ -31,11 +31,13 @@ class Scorer {
   // Many architectures in one backend call (the CUDA backend keeps several in flight and
   // factorises all K matrices at once). Each Score's seconds is the group's wall time divided by
   // the group size.
+  // ks (optional): each architecture's K, in order.
   std::vector<Score> score_many(const std::vector<const rt::Graph*>& graphs,
-                                const std::vector<const rt::Params*>& params);
+                                const std::vector<const rt::Params*>& params, std::vector<rt::KMatrix>* ks = nullptr);
   // A group held by value, as the drivers build it: one architecture takes score() (the plain
   // path, as `naswot score` on the CPU), several take score_many().
-  std::vector<Score> score_group(const std::vector<rt::Graph>& graphs, const std::vector<rt::Params>& params);
+  std::vector<Score> score_group(const std::vector<rt::Graph>& graphs, const std::vector<rt::Params>& params,
+                                 std::vector<rt::KMatrix>* ks = nullptr);
   // The K matrix of the last score() (tests, debugging).
   const rt::KMatrix& last_k() const { return m_k; }
   rt::Counting counting() const { return m_counting; }

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 #include "cells/nb201.h"
 #include "cli/cli_util.h"
 #include "runtime/backend.h"
+#include "search/scorer.h"
 #include "tools/formats/safetensors.h"
 
 namespace naswot::cli {
@@ -184,6 +186,46 @@ TEST_F(Cli, ExportedWeightsRoundTripToTheSameScore) {
   ASSERT_EQ(a.size(), 2u);
   ASSERT_EQ(b.size(), 2u);
   EXPECT_EQ(split_csv(a[1]).at(2), split_csv(b[1]).at(2)) << "the %.17g score must be bit-identical";
+}
+
+// --export-k: one int64 [archs, N, N] .npy, in input order; each K symmetric with N_A on the
+// diagonal, and its log-det is exactly the score the same run printed.
+TEST_F(Cli, ExportedKMatricesGiveThePrintedScores) {
+  const std::string k_path = path("k.npy");
+  const CliRun r = run_cli(std::string(kScore) + " --index 0 --arch " + quote(kAllNone) +
+                           " --image-size 16 --format jsonl --export-k " + quote(k_path));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(k_path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 10u);
+  ASSERT_EQ(bytes.substr(0, 6), "\x93NUMPY");
+  const size_t header_len = static_cast<unsigned char>(bytes[8]) | static_cast<size_t>(static_cast<unsigned char>(bytes[9])) << 8;
+  const std::string header = bytes.substr(10, header_len);
+  EXPECT_NE(header.find("'descr': '<i8'"), std::string::npos) << header;
+  EXPECT_NE(header.find("'shape': (2, 8, 8)"), std::string::npos) << header;
+  ASSERT_EQ(bytes.size(), 10 + header_len + 2 * 64 * sizeof(int64_t));
+  const std::vector<std::string> records = lines_of(r.output);
+  ASSERT_EQ(records.size(), 2u);
+  for (size_t a = 0; a < 2; ++a) {
+    rt::KMatrix k;
+    k.reset(8);
+    std::memcpy(k.values.data(), bytes.data() + 10 + header_len + a * 64 * sizeof(int64_t), 64 * sizeof(int64_t));
+    const nlohmann::json rec = nlohmann::json::parse(records[a]);
+    for (int i = 0; i < 8; ++i) {
+      EXPECT_EQ(k.at(i, i), rec.at("n_units").get<int64_t>()) << "architecture " << a;
+      for (int j = 0; j < 8; ++j) EXPECT_EQ(k.at(i, j), k.at(j, i));
+    }
+    const search::Score s = search::score_from_k(k);
+    if (rec.at("score").is_string()) {
+      EXPECT_EQ(rec.at("score").get<std::string>(), "-inf");
+      EXPECT_EQ(s.status, "singular");
+    } else {
+      EXPECT_EQ(s.value, rec.at("score").get<double>()) << "architecture " << a << ": the printed score is log|det K|";
+    }
+  }
+  const CliRun bad = run_cli(std::string(kScore) + " --index 0 --export-k " + quote(path("no/such/dir/k.npy")));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("cannot open for writing"), std::string::npos) << bad.output;
 }
 
 TEST_F(Cli, WeightsWithAMissingOrMisshapedTensorAreRejected) {

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import random
+import struct
 import subprocess
 import sys
 import tempfile
@@ -59,9 +60,11 @@ class Plumbing(unittest.TestCase):
         assert r.returncode == 0, r.stderr
         # The agreement sample scored for real on the CPU (small batch: the records' shape is what matters).
         cls.cpu_jsonl = os.path.join(d, "agree_cpu.jsonl")
+        cls.k_cpu = os.path.join(d, "k_cpu.npy")
         r = subprocess.run([NASWOT, "score", "--space", "nb201", "--arch-file", cls.agree_sample, "--backend", "cpu",
                             "--data", "synthetic", "--batch", "8", "--image-size", "16", "--seed", "1",
-                            "--format", "jsonl", "--output", cls.cpu_jsonl], capture_output=True, text=True)
+                            "--format", "jsonl", "--output", cls.cpu_jsonl, "--export-k", cls.k_cpu],
+                           capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         cls.cpu = gpu_check.load_jsonl(cls.cpu_jsonl)
 
@@ -91,18 +94,50 @@ class Plumbing(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(sum(l.startswith("{") for l in r.stdout.splitlines()), 3)
 
-    def agree(self, cuda: list[dict]) -> tuple[int, dict]:
+    def agree(self, cuda: list[dict], k_cuda: str = "") -> tuple[int, dict]:
         write_jsonl(self.path("agree_cuda.jsonl"), cuda)
+        k = ["--k-cpu", self.k_cpu, "--k-cuda", k_cuda] if k_cuda else []
         r = helper("agree", self.cpu_jsonl, self.path("agree_cuda.jsonl"), "--out", self.path("agreement.jsonl"),
-                   "--stats", self.path("agreement.json"))
+                   "--stats", self.path("agreement.json"), *k)
         return r.returncode, strict_json(self.path("agreement.json"))
 
     def test_agreement_passes_on_equal_scores(self):
-        rc, st = self.agree(copy.deepcopy(self.cpu))
+        rc, st = self.agree(copy.deepcopy(self.cpu), k_cuda=self.k_cpu)
         self.assertEqual(rc, 0, st["why"])
         self.assertEqual(st["compared"], 16)
         self.assertEqual(st["within_1e-6"], 16)
         self.assertEqual(st["max_rel_diff"], 0.0)
+        self.assertEqual(st["flip_from_k"]["flipped_bits_est"], 0.0)
+        self.assertEqual(st["flip_from_k"]["batch"], 8)
+
+    def test_flip_rate_from_k_counts_a_simulated_flip(self):
+        shape, values = gpu_check.load_npy_i8(self.k_cpu)
+        self.assertEqual(shape, [16, 8, 8])
+        n = 8
+        # One code bit of image 3 of architecture 6 flips (a unit of weight 1): K[3][j] and K[j][3]
+        # move by one for every j != 3.
+        base = 6 * n * n
+        for j in range(n):
+            if j != 3:
+                values[base + 3 * n + j] += 1
+                values[base + j * n + 3] += 1
+        k_cuda = self.path("k_cuda.npy")
+        with open(self.k_cpu, "rb") as f:
+            raw = f.read()
+        header_end = len(raw) - 8 * len(values)
+        with open(k_cuda, "wb") as f:
+            f.write(raw[:header_end] + struct.pack(f"<{len(values)}q", *values))
+        rc, st = self.agree(copy.deepcopy(self.cpu), k_cuda=k_cuda)
+        self.assertEqual(rc, 0, st["why"])
+        flip = st["flip_from_k"]
+        self.assertAlmostEqual(flip["flipped_bits_est"], 1.0)
+        self.assertEqual(flip["archs_with_flips"], 1)
+        total = sum(8 * int(r["n_units"]) for r in self.cpu)
+        self.assertAlmostEqual(flip["rate"], 1.0 / total)
+        with open(k_cuda, "wb") as f:  # cut short: reported, not misread
+            f.write(raw[:header_end + 8 * 100])
+        rc, st = self.agree(copy.deepcopy(self.cpu), k_cuda=k_cuda)
+        self.assertIn("of 1024 values", st["flip_from_k"]["error"])
 
     def test_agreement_fails_on_a_score_off_by_1e_5(self):
         cuda = copy.deepcopy(self.cpu)

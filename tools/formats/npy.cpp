@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <variant>
@@ -132,15 +133,17 @@ const T& field(const std::string& path, const std::map<std::string, Value>& dict
   return std::get<T>(it->second);
 }
 
-void write_npy(const std::string& path, const std::vector<int64_t>& shape, const char* descr, const void* data,
-               size_t count, size_t item) {
+int64_t shape_numel(const std::string& path, const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
     NASWOT_EXPECT(d >= 0, BadInput, path << ": shape dimension " << d << " is negative");
     n *= d;
   }
-  NASWOT_EXPECT(static_cast<size_t>(n) == count, BadInput,
-                path << ": " << count << " values do not fill the shape (" << n << " elements)");
+  return n;
+}
+
+// Magic, version 1.0, header length and the padded header dict of a C-order array.
+std::vector<uint8_t> npy_header(const std::string& path, const std::vector<int64_t>& shape, const char* descr) {
   std::string dims;
   for (size_t i = 0; i < shape.size(); ++i) dims += (i ? ", " : "") + std::to_string(shape[i]);
   if (shape.size() == 1) dims += ',';  // a 1-tuple is (5,) in Python
@@ -154,6 +157,15 @@ void write_npy(const std::string& path, const std::vector<int64_t>& shape, const
   NASWOT_EXPECT(header.size() <= 0xFFFF, BadInput, path << ": shape has too many dimensions for a version 1.0 header");
   append_u16_le(out, static_cast<uint16_t>(header.size()));
   out.insert(out.end(), header.begin(), header.end());
+  return out;
+}
+
+void write_npy(const std::string& path, const std::vector<int64_t>& shape, const char* descr, const void* data,
+               size_t count, size_t item) {
+  const int64_t n = shape_numel(path, shape);
+  NASWOT_EXPECT(static_cast<size_t>(n) == count, BadInput,
+                path << ": " << count << " values do not fill the shape (" << n << " elements)");
+  std::vector<uint8_t> out = npy_header(path, shape, descr);
   const auto* bytes = static_cast<const uint8_t*>(data);
   out.insert(out.end(), bytes, bytes + count * item);
   write_file_bytes(path, out);
@@ -238,6 +250,30 @@ void write_npy_f32(const std::string& path, const std::vector<int64_t>& shape, c
 
 void write_npy_u8(const std::string& path, const std::vector<int64_t>& shape, const std::vector<uint8_t>& data) {
   write_npy(path, shape, "|u1", data.data(), data.size(), 1);
+}
+
+NpyInt64Stream::NpyInt64Stream(const std::string& path, const std::vector<int64_t>& shape)
+    : m_path(path), m_expected(static_cast<size_t>(shape_numel(path, shape))) {
+  const std::vector<uint8_t> header = npy_header(path, shape, "<i8");
+  m_out.open(path, std::ios::binary | std::ios::trunc);
+  NASWOT_EXPECT(m_out.good(), Io, path << ": cannot open for writing");
+  m_out.write(reinterpret_cast<const char*>(header.data()), static_cast<std::streamsize>(header.size()));
+  NASWOT_EXPECT(m_out.good(), Io, path << ": write failed");
+}
+
+void NpyInt64Stream::append(const int64_t* data, size_t count) {
+  NASWOT_EXPECT(m_written + count <= m_expected, BadInput,
+                m_path << ": " << m_written + count << " values appended to an array of " << m_expected);
+  m_out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(int64_t)));
+  NASWOT_EXPECT(m_out.good(), Io, m_path << ": write failed");
+  m_written += count;
+}
+
+void NpyInt64Stream::close() {
+  NASWOT_EXPECT(m_written == m_expected, BadInput,
+                m_path << ": closed after " << m_written << " of " << m_expected << " values");
+  m_out.close();
+  NASWOT_EXPECT(!m_out.fail(), Io, m_path << ": close failed");
 }
 
 }  // namespace naswot::formats

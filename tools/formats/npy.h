@@ -8,6 +8,7 @@
 // or Inf is reported with its flat index and its multi-index, e.g. (n, c, h, w).
 #pragma once
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,24 @@ NpyArray read_npy(const std::string& path);
 // BadInput if data.size() does not match the shape.
 void write_npy_f32(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& data);
 void write_npy_u8(const std::string& path, const std::vector<int64_t>& shape, const std::vector<uint8_t>& data);
+
+// A C-order '<i8' array written as it is produced (`naswot score --export-k`: the K matrices of
+// a long run): the header with the full shape first, then append() in element order. The file
+// holds a valid array once close() has checked that every element arrived; a run cut short
+// leaves a shorter file, which numpy refuses to load rather than misread.
+class NpyInt64Stream {
+ public:
+  NpyInt64Stream(const std::string& path, const std::vector<int64_t>& shape);  // Io if it cannot open
+  void append(const int64_t* data, size_t count);  // BadInput past the end of the shape
+  void close();                                    // BadInput if elements are missing
+  NpyInt64Stream(const NpyInt64Stream&) = delete;
+  NpyInt64Stream& operator=(const NpyInt64Stream&) = delete;
+
+ private:
+  std::string m_path;
+  size_t m_expected = 0;
+  size_t m_written = 0;
+  std::ofstream m_out;
+};
 
 }  // namespace naswot::formats

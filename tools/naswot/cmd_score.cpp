@@ -19,6 +19,7 @@
 #include "search/space.h"
 #include "tools/formats/arch_file.h"
 #include "tools/formats/datasets.h"
+#include "tools/formats/npy.h"
 #include "tools/formats/results.h"
 #include "tools/formats/safetensors.h"
 #include "tools/naswot/commands.h"
@@ -36,6 +37,7 @@ struct ScoreArgs {
   std::string arch_file;
   std::string weights;
   std::string export_weights;
+  std::string export_k;
   std::string format = "table";
   std::string output;
   bool profile = false;
@@ -109,6 +111,13 @@ void run_score(const ScoreArgs& a) {
                                                archs.begin() + static_cast<std::ptrdiff_t>(end));
     return search::prepare_networks(*space, slice, params_for);
   };
+  // --export-k: every K, in input order, streamed as one [architectures, N, N] int64 array.
+  std::optional<formats::NpyInt64Stream> k_file;
+  if (!a.export_k.empty()) {
+    const int64_t n = batch.shape.n;
+    k_file.emplace(a.export_k, std::vector<int64_t>{static_cast<int64_t>(archs.size()), n, n});
+  }
+  std::vector<rt::KMatrix> ks;
   const bool overlap = group > 1;
   Prepared current = archs.empty() ? Prepared{} : prepare(0);
   std::future<Prepared> next;
@@ -123,13 +132,16 @@ void run_score(const ScoreArgs& a) {
         if (params[0].has(p.name)) order.push_back(p.name);
       formats::write_safetensors(a.export_weights, params[0], order, {{"arch", archs[0].arch}, {"space", a.run.space}});
     }
-    const std::vector<search::Score> scores = scorer.score_group(graphs, params);
+    const std::vector<search::Score> scores = scorer.score_group(graphs, params, k_file ? &ks : nullptr);
+    if (k_file)
+      for (const rt::KMatrix& k : ks) k_file->append(k.values.data(), k.values.size());
     for (size_t i = 0; i < scores.size(); ++i) {
       const search::Score& s = scores[i];
       writer->write({archs[begin + i].index, archs[begin + i].arch, s.value, s.status, s.n_units, s.seconds});
     }
     if (end < archs.size()) current = overlap ? next.get() : prepare(end);
   }
+  if (k_file) k_file->close();
   if (a.profile) std::cerr << backend->profile_report();
 }
 
@@ -148,6 +160,9 @@ void add_score_command(CLI::App& app) {
                   "genotype table CSV (normal and reduce columns, e.g. the NB301 table)");
   cmd->add_option("--weights", args->weights, "safetensors file with the reference state_dict names");
   cmd->add_option("--export-weights", args->export_weights, "Write the weights used to this safetensors file");
+  cmd->add_option("--export-k", args->export_k,
+                  "Write every kernel matrix K_H to this .npy file: int64 [architectures, N, N] in input order, "
+                  "written as scored (complete when the command ends)");
   cmd->add_option("--format", args->format, "table | csv | jsonl")
       ->check(CLI::IsMember({"table", "csv", "jsonl"}))
       ->capture_default_str();
