@@ -1,5 +1,5 @@
 // CUDA twin of kernels/cpu/bn_add_pack.h: the fused node pass. One kernel applies each edge's
-// BatchNorm, sums the edges into the node tensor, optionally writes relu(node), and packs the
+// BatchNorm (or x * 0, or a pool of x: TermPool), sums the edges into the node tensor, optionally writes relu(node), and packs the
 // node's sign bits with warp ballots (signpack layout) in the same pass, so the node tensor is
 // read zero times and written once. Float operations use explicit round-to-nearest intrinsics in
 // the CPU's order (no FMA contraction): the result is bit-identical to cpu::bn_add_pack for the

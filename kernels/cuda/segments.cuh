@@ -16,7 +16,8 @@
 //    bit-identical to the CPU; num_terms may differ between segments. Each segment may also write
 //    the node tensor (or its relu) to up to kMaxNodeCopies other places (the stacked path's conv
 //    input blocks: the copy costs a write in this pass instead of a gather's read and write), and
-//    may skip storing y itself (y == nullptr).
+//    may skip storing y itself (y == nullptr). A term may pool its input (BnAddTerm::pool, the
+//    stacked path's pool views), with cuda::avgpool2d's / maxpool2d's arithmetic per element.
 //  * popcount_k_segments: popcount_k_accumulate per segment (exact int64, K accumulated into).
 //    Segments must not share K.
 //  * sign_pack_segments: sign_pack per segment (signpack layout, zero padding bits).
