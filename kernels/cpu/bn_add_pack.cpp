@@ -7,44 +7,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
+#include <vector>
 
+#include "kernels/cpu/pool.h"
 #include "kernels/cpu/signpack.h"
 #include "runtime/error.h"
 
 namespace naswot::cpu {
-namespace {
-
-// pool(x) at unit u of image `image`: avgpool2d's window, order and divisor, or maxpool2d's
-// select (a NaN wins), one element at a time.
-float pooled(const BnAddTerm& t, int64_t image, int64_t u, int channels) {
-  const TermPool& p = t.pool;
-  const int64_t c = u % channels, pixel = u / channels;
-  const int ow = p.out_w();
-  const int ox = static_cast<int>(pixel % ow), oy = static_cast<int>(pixel / ow);
-  int y0 = oy * p.stride - p.pad, x0 = ox * p.stride - p.pad;
-  int y1 = std::min(y0 + p.kernel, p.in_h + p.pad), x1 = std::min(x0 + p.kernel, p.in_w + p.pad);
-  const int padded_taps = (y1 - y0) * (x1 - x0);
-  y0 = std::max(y0, 0);
-  x0 = std::max(x0, 0);
-  y1 = std::min(y1, static_cast<int>(p.in_h));
-  x1 = std::min(x1, static_cast<int>(p.in_w));
-  const float* base = t.x + image * p.in_h * p.in_w * static_cast<int64_t>(channels);
-  const bool max = p.kind == TermPoolKind::Max;
-  float acc = max ? -std::numeric_limits<float>::infinity() : 0.0f;
-  for (int iy = y0; iy < y1; ++iy)
-    for (int ix = x0; ix < x1; ++ix) {
-      const float v = base[(static_cast<int64_t>(iy) * p.in_w + ix) * channels + c];
-      if (max)
-        acc = (v > acc || v != v) ? v : acc;
-      else
-        acc += v;
-    }
-  if (max) return acc;
-  return acc / static_cast<float>(p.count_include_pad ? padded_taps : (y1 - y0) * (x1 - x0));
-}
-
-}  // namespace
 
 void batchnorm_invstd(const float* var, int channels, float eps, float* invstd) {
   NASWOT_EXPECT(channels >= 1, BadInput, "batchnorm_invstd: channels expected >= 1, got " << channels);
@@ -84,6 +53,23 @@ void bn_add_pack(const BnAddTerm* terms, int num_terms, bool sum_from_zero, int 
     NASWOT_EXPECT(!(t.zero && t.mean != nullptr), BadInput, "bn_add_pack: term " << k << " is both zero and a BatchNorm");
     check_term_pool("bn_add_pack", k, t.pool, !t.zero && t.mean == nullptr, units, channels);
   }
+  // A pooled term: pool.h's own kernel writes pool(x) aside and the term reads that, so the
+  // reference is literally the composition it stands for.
+  std::vector<BnAddTerm> local(terms, terms + num_terms);
+  std::vector<std::vector<float>> pooled(static_cast<size_t>(num_terms));
+  for (int k = 0; k < num_terms; ++k) {
+    BnAddTerm& t = local[static_cast<size_t>(k)];
+    if (t.pool.kind == TermPoolKind::None) continue;
+    const Pool2dShape ps{n, t.pool.in_h, t.pool.in_w, channels, t.pool.kernel, t.pool.stride, t.pool.pad};
+    std::vector<float>& out = pooled[static_cast<size_t>(k)];
+    out.resize(static_cast<size_t>(n) * static_cast<size_t>(units));
+    if (t.pool.kind == TermPoolKind::Max)
+      maxpool2d(ps, t.x, out.data());
+    else
+      avgpool2d(ps, t.pool.count_include_pad, t.x, out.data());
+    t.x = out.data();
+    t.pool = {};
+  }
   const int64_t words = sign_words(units);
   const int64_t total = static_cast<int64_t>(n) * words;
 #pragma omp parallel for schedule(static)
@@ -96,8 +82,8 @@ void bn_add_pack(const BnAddTerm* terms, int num_terms, bool sum_from_zero, int 
       const int64_t c = u % channels;
       float v = 0.0f;
       for (int k = 0; k < num_terms; ++k) {
-        const BnAddTerm& term = terms[k];
-        float tv = term.pool.kind != TermPoolKind::None ? pooled(term, image, u, channels) : term.x[e];
+        const BnAddTerm& term = local[static_cast<size_t>(k)];
+        float tv = term.x[e];
         if (term.zero)
           tv = tv * 0.0f;  // cpu::zero's x * 0 (NaN stays NaN, the sign of zero follows x)
         else if (term.mean != nullptr)
