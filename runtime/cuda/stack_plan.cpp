@@ -126,26 +126,14 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
     const Plan& plan = *plans[static_cast<size_t>(a)];
     const Schedule& s = *schedules[static_cast<size_t>(a)];
     const Graph& g = plan.graph();
-    std::vector<int> table_reads(static_cast<size_t>(g.num_tensors), 0);
-    for (const Step& step : s.steps()) {
-      if (step.kind == StepKind::Node)
-        for (int k = 0; k < step.num_terms; ++k) ++table_reads[static_cast<size_t>(s.terms()[static_cast<size_t>(step.first_term + k)].x)];
-      if (step.kind == StepKind::Tap) ++table_reads[static_cast<size_t>(plan.taps()[static_cast<size_t>(step.tap_slot)].tensor)];
-    }
-    auto& view = is_view[static_cast<size_t>(a)];
-    view.assign(static_cast<size_t>(g.num_tensors), 0);
-    for (const Step& step : s.steps()) {
-      const Op& op = g.ops[static_cast<size_t>(step.op)];
-      if (step.kind == StepKind::Run && op.kind == OpKind::Relu && table_reads[static_cast<size_t>(op.output)] == 0 &&
-          op.output != s.canonical(g.output))
-        view[static_cast<size_t>(op.output)] = 1;
-    }
-    // Pool views: every reader a plain node term, the input no ReLU view, the geometry in TermPool's range.
-    std::vector<int> plain_reads(static_cast<size_t>(g.num_tensors), 0), other_reads(static_cast<size_t>(g.num_tensors), 0);
+    // Readers per (canonical) tensor: Run inputs, plain node terms, and other table reads (BN and
+    // zero terms, taps). A ReLU read only by Runs is a view; a pool read only by plain node
+    // terms is a pool view (its input no ReLU view, its geometry in TermPool's range).
+    std::vector<int> run_reads(static_cast<size_t>(g.num_tensors), 0), plain_reads(run_reads), other_reads(run_reads);
     for (const Step& step : s.steps()) {
       const Op& op = g.ops[static_cast<size_t>(step.op)];
       if (step.kind == StepKind::Run)
-        for (TensorId t : op.inputs) ++other_reads[static_cast<size_t>(s.canonical(t))];
+        for (TensorId t : op.inputs) ++run_reads[static_cast<size_t>(s.canonical(t))];
       if (step.kind == StepKind::Tap)
         ++other_reads[static_cast<size_t>(s.canonical(plan.taps()[static_cast<size_t>(step.tap_slot)].tensor))];
       if (step.kind == StepKind::Node)
@@ -153,6 +141,16 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
           const NodeTerm& nt = s.terms()[static_cast<size_t>(step.first_term + k)];
           ++(nt.bn_op < 0 && nt.zero_op < 0 ? plain_reads : other_reads)[static_cast<size_t>(s.canonical(nt.x))];
         }
+    }
+    const auto output = static_cast<size_t>(s.canonical(g.output));
+    auto& view = is_view[static_cast<size_t>(a)];
+    view.assign(static_cast<size_t>(g.num_tensors), 0);
+    for (const Step& step : s.steps()) {
+      const Op& op = g.ops[static_cast<size_t>(step.op)];
+      const auto out = static_cast<size_t>(op.output);
+      if (step.kind == StepKind::Run && op.kind == OpKind::Relu && plain_reads[out] == 0 && other_reads[out] == 0 &&
+          out != output)
+        view[out] = 1;
     }
     auto& pools = pool_view[static_cast<size_t>(a)];
     pools.assign(static_cast<size_t>(g.num_tensors), -1);
@@ -162,7 +160,7 @@ void StackPlan::build(const std::vector<const Plan*>& plans, const std::vector<c
       const auto out = static_cast<size_t>(s.canonical(op.output));
       const TensorId in = s.canonical(op.inputs.at(0));
       const Shape4 x = plan.tensor(in).shape;
-      if (plain_reads[out] > 0 && other_reads[out] == 0 && out != static_cast<size_t>(s.canonical(g.output)) &&
+      if (plain_reads[out] > 0 && run_reads[out] == 0 && other_reads[out] == 0 && out != output &&
           !view[static_cast<size_t>(in)] && x.h <= INT16_MAX && x.w <= INT16_MAX && op.pool.kernel <= INT16_MAX &&
           op.pool.stride <= INT16_MAX && op.pool.pad <= INT16_MAX)
         pools[out] = step.op;
