@@ -1,8 +1,9 @@
 // Building a cuDNN convolution plan (see conv_plan.h for the policy). Sequence: tensor, filter
 // and convolution descriptors; output dimensions checked against naswot's own shape inference;
-// cuDNN's heuristic ranking (GetConvolutionForwardAlgorithm_v7) filtered by the policy; then the
-// policy's algorithms one by one (GetConvolutionForwardWorkspaceSize succeeds = supported) as a
-// fallback when the ranking offers none. KRSC filters are tried first, KCRS second.
+// the candidates (cuDNN's heuristic ranking filtered by the math policy, or the policy's algorithms
+// that report a workspace size when the ranking offers none); then the choice: the first candidate
+// (Heuristic) or the fastest measured (Timed, verdicts shared within a batch-size bucket). KRSC
+// filters are tried first, KCRS second.
 #include "runtime/cuda/conv_plan.h"
 
 #include <algorithm>
@@ -35,9 +36,17 @@ cudnnStatus_t set_filter(const ConvPlan& p, const ConvKey& key, bool ohwi) {
                                     key.c / key.groups, key.r, key.s);
 }
 
-// The first admissible algorithm for the current descriptors, or false. Fp32: FMA math and the
-// kAdmissible family only; Tf32: whatever math and algorithm cuDNN ranks first (deterministic).
-bool choose_algorithm(cudnnHandle_t handle, ConvPlan& p, ConvMath math, std::ostringstream& tried) {
+struct Candidate {
+  cudnnConvolutionFwdAlgo_t algo;
+  cudnnMathType_t math;
+  size_t bytes;
+};
+
+// The admissible algorithms for the current descriptors, in cuDNN's rank order. Fp32: FMA math and
+// the kAdmissible family only; Tf32: whatever math and deterministic algorithm cuDNN ranks. When
+// the ranking offers none, the kAdmissible algorithms that report a workspace size (= supported).
+std::vector<Candidate> candidates(cudnnHandle_t handle, ConvPlan& p, ConvMath math, std::ostringstream& tried) {
+  std::vector<Candidate> out;
   // A failing query is not fatal: the fixed list below is the second chance.
   int max_count = 0;
   cudnnStatus_t st = cudnnGetConvolutionForwardAlgorithmMaxCount(handle, &max_count);
@@ -58,33 +67,111 @@ bool choose_algorithm(cudnnHandle_t handle, ConvPlan& p, ConvMath math, std::ost
     if (r.status != CUDNN_STATUS_SUCCESS || !policy_ok || r.memory > kConvWorkspaceLimit ||
         r.determinism != CUDNN_DETERMINISTIC)
       continue;
-    // cuDNN ranks (algorithm, math) pairs: the descriptor must carry the math of the chosen one.
-    if (math == ConvMath::Tf32 && cudnnSetConvolutionMathType(p.conv.get(), r.mathType) != CUDNN_STATUS_SUCCESS)
-      continue;
+    bool seen = false;
+    for (const Candidate& c : out) seen = seen || (c.algo == r.algo && c.math == r.mathType);
+    if (seen) continue;
+    // cuDNN ranks (algorithm, math) pairs: the descriptor must carry the math of each one.
+    if (cudnnSetConvolutionMathType(p.conv.get(), r.mathType) != CUDNN_STATUS_SUCCESS) continue;
     size_t bytes = 0;
     if (cudnnGetConvolutionForwardWorkspaceSize(handle, p.x.get(), p.w.get(), p.conv.get(), p.y.get(), r.algo,
                                                 &bytes) != CUDNN_STATUS_SUCCESS ||
         bytes > kConvWorkspaceLimit)
       continue;
-    p.algo = r.algo;
-    p.workspace_bytes = bytes;
-    return true;
+    out.push_back({r.algo, r.mathType, bytes});
   }
+  if (!out.empty()) return out;
+  const cudnnMathType_t fallback_math = math == ConvMath::Tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
+  NASWOT_CHECK_CUDNN(cudnnSetConvolutionMathType(p.conv.get(), fallback_math));
   for (cudnnConvolutionFwdAlgo_t algo : kAdmissible) {
     size_t bytes = 0;
-    const cudnnStatus_t st =
+    const cudnnStatus_t ws =
         cudnnGetConvolutionForwardWorkspaceSize(handle, p.x.get(), p.w.get(), p.conv.get(), p.y.get(), algo, &bytes);
-    tried << " [fallback algo " << algo << " status " << st << " bytes " << bytes << "]";
-    if (st == CUDNN_STATUS_SUCCESS && bytes <= kConvWorkspaceLimit) {
-      p.algo = algo;
-      p.workspace_bytes = bytes;
-      return true;
-    }
+    tried << " [fallback algo " << algo << " status " << ws << " bytes " << bytes << "]";
+    if (ws == CUDNN_STATUS_SUCCESS && bytes <= kConvWorkspaceLimit) out.push_back({algo, fallback_math, bytes});
   }
-  return false;
+  return out;
 }
 
-std::unique_ptr<ConvPlan> build_plan(cudnnHandle_t handle, const ConvKey& key) {
+// Milliseconds per run of candidate `c` on the plan's descriptors (1 warm-up, kTimedRuns timed),
+// or a negative value when cuDNN refuses to run it. Buffers hold zeros: the time of these
+// algorithms does not depend on the values.
+constexpr int kTimedRuns = 2;
+float time_candidate(cudnnHandle_t handle, ConvPlan& p, const Candidate& c, const void* x, const void* w, void* y,
+                     void* ws) {
+  if (cudnnSetConvolutionMathType(p.conv.get(), c.math) != CUDNN_STATUS_SUCCESS) return -1.0f;
+  cudaStream_t stream = nullptr;
+  NASWOT_CHECK_CUDNN(cudnnGetStream(handle, &stream));
+  const float alpha = 1.0f, beta = 0.0f;
+  auto run = [&] {
+    return cudnnConvolutionForward(handle, &alpha, p.x.get(), x, p.w.get(), w, p.conv.get(), c.algo,
+                                   c.bytes > 0 ? ws : nullptr, c.bytes, &beta, p.y.get(), y);
+  };
+  if (run() != CUDNN_STATUS_SUCCESS) return -1.0f;
+  Event start = make_timing_event(), stop = make_timing_event();
+  NASWOT_CHECK_CUDA(cudaEventRecord(start.get(), stream));
+  for (int i = 0; i < kTimedRuns; ++i)
+    if (run() != CUDNN_STATUS_SUCCESS) return -1.0f;
+  NASWOT_CHECK_CUDA(cudaEventRecord(stop.get(), stream));
+  NASWOT_CHECK_CUDA(cudaEventSynchronize(stop.get()));
+  float ms = 0.0f;
+  NASWOT_CHECK_CUDA(cudaEventElapsedTime(&ms, start.get(), stop.get()));
+  return ms / kTimedRuns;
+}
+
+int64_t elements(const TensorDescriptor& d) {
+  cudnnDataType_t type{};
+  int n = 0, c = 0, h = 0, w = 0, ns = 0, cs = 0, hs = 0, ws = 0;
+  NASWOT_CHECK_CUDNN(cudnnGetTensor4dDescriptor(d.get(), &type, &n, &c, &h, &w, &ns, &cs, &hs, &ws));
+  return static_cast<int64_t>(n) * c * h * w;
+}
+
+// The fastest of `cands` on this plan's shape (index into cands); the times go to `log`.
+size_t fastest(cudnnHandle_t handle, ConvPlan& p, const ConvKey& key, const std::vector<Candidate>& cands,
+               std::ostringstream& log, float& best_ms) {
+  size_t ws_bytes = 0;
+  for (const Candidate& c : cands) ws_bytes = std::max(ws_bytes, c.bytes);
+  const size_t w_floats = static_cast<size_t>(key.k) * static_cast<size_t>(key.c / key.groups) * key.r * key.s;
+  DeviceBuffer<float> x(static_cast<size_t>(elements(p.x)), "conv timing input");
+  DeviceBuffer<float> y(static_cast<size_t>(elements(p.y)), "conv timing output");
+  DeviceBuffer<float> w(w_floats, "conv timing filter");
+  DeviceBuffer<unsigned char> ws(ws_bytes, "conv timing workspace");
+  cudaStream_t stream = nullptr;
+  NASWOT_CHECK_CUDNN(cudnnGetStream(handle, &stream));
+  fill_zero(x.data(), x.bytes(), stream);
+  fill_zero(w.data(), w.bytes(), stream);
+  size_t best = cands.size();
+  best_ms = 0.0f;
+  for (size_t i = 0; i < cands.size(); ++i) {
+    const float ms = time_candidate(handle, p, cands[i], x.data(), w.data(), y.data(), ws.data());
+    log << " [algo " << cands[i].algo << " math " << cands[i].math << " bytes " << cands[i].bytes << ": ";
+    if (ms < 0.0f) {
+      log << "refused]";
+      continue;
+    }
+    log << ms << " ms]";
+    if (best == cands.size() || ms < best_ms) {
+      best = i;
+      best_ms = ms;
+    }
+  }
+  synchronize(stream);
+  return best == cands.size() ? 0 : best;
+}
+
+int round_up_pow2(int n) {
+  int p = 1;
+  while (p < n && p < (1 << 30)) p <<= 1;
+  return p;
+}
+
+bool log_choices() {
+  const char* v = std::getenv("NASWOT_CONV_LOG");
+  return v != nullptr && std::string(v) == "1";
+}
+
+}  // namespace
+
+std::unique_ptr<ConvPlan> ConvPlanCache::build(cudnnHandle_t handle, const ConvKey& key) {
   NASWOT_EXPECT(key.n >= 1 && key.c >= 1 && key.h >= 1 && key.w >= 1 && key.k >= 1 && key.r >= 1 && key.s >= 1 &&
                     key.groups >= 1 && key.c % key.groups == 0 && key.k % key.groups == 0,
                 BadInput, "conv plan: invalid shape " << describe(key));
@@ -126,10 +213,41 @@ std::unique_ptr<ConvPlan> build_plan(cudnnHandle_t handle, const ConvKey& key) {
                                << " differs from naswot's " << key.n << "x" << key.k << "x" << s.out_h() << "x"
                                << s.out_w());
     NASWOT_CHECK_CUDNN(cudnnSetTensor4dDescriptor(p->y.get(), CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, on, oc, oh, ow));
-    if (choose_algorithm(handle, *p, key.math, tried)) {
-      p->filter_ohwi = ohwi;
-      return p;
+    const std::vector<Candidate> cands = candidates(handle, *p, key.math, tried);
+    if (cands.empty()) continue;
+    p->filter_ohwi = ohwi;
+    size_t pick = 0;  // Heuristic, or a single candidate: cuDNN's first
+    const char* how = "heuristic";
+    if (m_choice == ConvChoice::Timed && cands.size() > 1) {
+      ConvKey bucket = key;
+      bucket.n = round_up_pow2(key.n);
+      auto v = m_verdicts.find(bucket);
+      size_t found = cands.size();
+      if (v != m_verdicts.end() && v->second.filter_ohwi == ohwi)
+        for (size_t i = 0; i < cands.size(); ++i)
+          if (cands[i].algo == v->second.algo && cands[i].math == v->second.math) found = i;
+      if (found < cands.size()) {
+        pick = found;
+        how = "timed (bucket verdict)";
+      } else {
+        std::ostringstream times;
+        float best_ms = 0.0f;
+        pick = fastest(handle, *p, key, cands, times, best_ms);
+        m_timings += static_cast<int64_t>(cands.size());
+        p->measured_ms = best_ms;
+        m_verdicts[bucket] = Verdict{cands[pick].algo, cands[pick].math, ohwi};
+        how = "timed";
+        tried << " timed:" << times.str();
+      }
     }
+    NASWOT_CHECK_CUDNN(cudnnSetConvolutionMathType(p->conv.get(), cands[pick].math));
+    p->algo = cands[pick].algo;
+    p->workspace_bytes = cands[pick].bytes;
+    if (log_choices())
+      std::fprintf(stderr, "naswot: conv plan %s: algo %d math %d workspace %zu bytes, %s%s\n", describe(key).c_str(),
+                   static_cast<int>(p->algo), static_cast<int>(cands[pick].math), p->workspace_bytes, how,
+                   std::string(how) == "timed" ? tried.str().c_str() : "");
+    return p;
   }
   std::fprintf(stderr,
                "naswot: warning: cuDNN offers no admissible algorithm for conv %s within %zu bytes of "
@@ -141,7 +259,6 @@ std::unique_ptr<ConvPlan> build_plan(cudnnHandle_t handle, const ConvKey& key) {
   return p;
 }
 
-}  // namespace
 
 ConvKey conv_key(const cuda::Conv2dShape& s) {
   ConvKey k;
@@ -199,6 +316,30 @@ size_t ConvPlanCache::size() const {
   return m_plans.size();
 }
 
+ConvChoice conv_choice_from_env() {
+  const char* v = std::getenv("NASWOT_CONV_ALGO");
+  if (v == nullptr || std::string(v).empty() || std::string(v) == "timed") return ConvChoice::Timed;
+  if (std::string(v) == "heuristic") return ConvChoice::Heuristic;
+  throw_error(ErrorKind::BadInput, std::string("NASWOT_CONV_ALGO='") + v + "': expected timed or heuristic");
+}
+
+const char* to_string(ConvChoice choice) { return choice == ConvChoice::Timed ? "timed" : "heuristic"; }
+
+void ConvPlanCache::set_choice(ConvChoice choice) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_choice = choice;
+}
+
+ConvChoice ConvPlanCache::choice() const {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return m_choice;
+}
+
+int64_t ConvPlanCache::timings() const {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return m_timings;
+}
+
 void ConvPlanCache::set_math(ConvMath math) {
   std::lock_guard<std::mutex> lock(m_mutex);
   m_math = math;
@@ -219,7 +360,7 @@ const ConvPlan& ConvPlanCache::get(cudnnHandle_t handle, const ConvKey& requeste
     return *it->second;
   }
   ++m_misses;
-  auto [inserted, ok] = m_plans.emplace(key, build_plan(handle, key));
+  auto [inserted, ok] = m_plans.emplace(key, build(handle, key));
   (void)ok;
   return *inserted->second;
 }

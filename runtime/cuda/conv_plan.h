@@ -2,8 +2,18 @@
 // ConvKey holds every field that changes a plan: batch/input geometry, filter geometry, stride,
 // padding, dilation, groups, data type and layout. ConvPlanCache::get builds the descriptors and
 // chooses the algorithm on the first request for a key (a miss) and returns the same plan after
-// (hits). The choice is deterministic (cuDNN's heuristic ranking, not timing), under
-// kConvWorkspaceLimit bytes of workspace, and follows the key's math:
+// (hits). Candidates are cuDNN's heuristic ranking under kConvWorkspaceLimit bytes of workspace,
+// filtered by the key's math (below); ConvChoice says which candidate wins:
+//  * ConvChoice::Timed (the default): each candidate runs on the plan's shape (1 warm-up, 2 timed
+//    runs, scratch buffers allocated for the measurement only) and the fastest wins. The verdict is
+//    reused for keys that differ only in batch size within the same power-of-two bucket (stacked
+//    groups produce many batch sizes), so a space times each conv shape a handful of times.
+//    Measured on an H200 (bench/results/gpu_check.jsonl, 2026-12-04): cuDNN's first-ranked
+//    algorithm was up to 4x slower than the fastest on NB201's stacked shapes. Timing makes the
+//    choice depend on the machine and its load, and different algorithms round differently:
+//  * ConvChoice::Heuristic (NASWOT_CONV_ALGO=heuristic): cuDNN's first-ranked admissible
+//    candidate, the same on every run of the same cuDNN (bit-reproducible scores).
+// The math:
 //  * ConvMath::Fp32 (the default): FP32 FMA math only (no TF32) and the GEMM/direct algorithm
 //    family whose rounding is closest to the CPU's direct convolution (no FFT or Winograd);
 //  * ConvMath::Tf32 (opt-in, `--precision tf32`): tensor-core math allowed (inputs rounded to TF32,
@@ -11,6 +21,7 @@
 //    measures how far (Kendall tau against fp32 over its sample).
 // When cuDNN offers nothing admissible the plan is `direct` (cuda::conv2d_direct, slow, with a
 // warning on stderr); NASWOT_CONV_DIRECT=1 forces that for every shape (diagnosis).
+// NASWOT_CONV_LOG=1 prints each choice (candidates and times) on stderr.
 // Layout: NHWC activations; filters KRSC (PyTorch OIHW reordered on the host) when cuDNN accepts
 // it, else KCRS (= OIHW as is); ConvPlan::filter_ohwi says which one the weights must be in.
 #pragma once
@@ -27,9 +38,16 @@
 
 namespace naswot::rt {
 
-inline constexpr size_t kConvWorkspaceLimit = size_t{32} << 20;  // 32 MiB per stream
+// Workspace one plan may ask for. The arenas (lanes, stack runners) size their workspace region
+// from the plans they run, not from this limit: n = 128 plans want little or none, stacked groups'
+// precomputed-index GEMMs up to ~512 MiB (measured at n = 4096).
+inline constexpr size_t kConvWorkspaceLimit = size_t{1} << 30;  // 1 GiB
 
 enum class ConvDataType : uint8_t { F32 };
+enum class ConvChoice : uint8_t { Timed, Heuristic };
+// NASWOT_CONV_ALGO: unset or "timed" -> Timed, "heuristic" -> Heuristic; anything else is BadInput.
+ConvChoice conv_choice_from_env();
+const char* to_string(ConvChoice choice);
 enum class ConvMath : uint8_t { Fp32, Tf32 };
 enum class ConvLayout : uint8_t { Nhwc };
 
@@ -53,6 +71,7 @@ struct ConvPlan {
   size_t workspace_bytes = 0;
   bool filter_ohwi = true;  // weights in KRSC (true) or OIHW (false)
   bool direct = false;      // cuDNN had no admissible algorithm (or NASWOT_CONV_DIRECT=1)
+  float measured_ms = -1.0f;  // the winner's time when it was timed (ConvChoice::Timed, > 1 candidate)
   cuda::Conv2dLaunch view(cudnnHandle_t handle) const;
 };
 
@@ -60,18 +79,33 @@ struct ConvPlan {
 // plan is immutable and stays valid for the cache's lifetime.
 class ConvPlanCache {
  public:
+  ConvPlanCache() : m_choice(conv_choice_from_env()) {}
   // The plan for `key` under this cache's math (key.math is overridden), built with `handle` on a miss.
   const ConvPlan& get(cudnnHandle_t handle, const ConvKey& key);
   // Math of the plans get() returns from now on (plans of each math are cached separately).
   void set_math(ConvMath math);
   ConvMath math() const;
+  // How the algorithm of the following misses is chosen (plans already built stay).
+  void set_choice(ConvChoice choice);
+  ConvChoice choice() const;
+  int64_t timings() const;  // candidates timed so far (Timed misses only)
   int64_t hits() const;
   int64_t misses() const;
   size_t size() const;
 
  private:
+  std::unique_ptr<ConvPlan> build(cudnnHandle_t handle, const ConvKey& key);  // a miss (m_mutex held)
   mutable std::mutex m_mutex;
   std::map<ConvKey, std::unique_ptr<ConvPlan>> m_plans;
+  // Timed verdicts: key with n rounded up to a power of two -> (algorithm, math, filter layout).
+  struct Verdict {
+    cudnnConvolutionFwdAlgo_t algo;
+    cudnnMathType_t math;
+    bool filter_ohwi;
+  };
+  std::map<ConvKey, Verdict> m_verdicts;
+  ConvChoice m_choice = ConvChoice::Timed;
+  int64_t m_timings = 0;
   int64_t m_hits = 0;
   int64_t m_misses = 0;
   ConvMath m_math = ConvMath::Fp32;

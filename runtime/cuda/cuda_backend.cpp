@@ -139,14 +139,10 @@ void CudaBackend::Impl::grow_lanes(int count) {
 void CudaBackend::reserve(const Plan& plan) {
   Schedule schedule;
   schedule.build(plan, cuda::kMaxBnAddTerms);
-  ArenaSizes sizes = arena_sizes(plan, schedule);
+  // Builds the convolution plans now (so that scoring only hits the cache) and sizes the workspace by them.
+  ArenaSizes sizes = arena_sizes(plan, schedule, m->convs, m->lanes[0]->cudnn());
   sizes.tensor_bytes += sizes.tensor_bytes * kTensorSlackPercent / 100;
   m->caps.grow_to(sizes);
-  // Build the convolution plans now, so that scoring only hits the cache.
-  for (int i : plan.order()) {
-    const Op& op = plan.graph().ops[static_cast<size_t>(i)];
-    if (op.kind == OpKind::Conv) (void)m->convs.get(m->lanes[0]->cudnn(), conv_key(conv_shape(plan, op)));
-  }
   m->grow_lanes(static_cast<int>(m->lanes.size()));
 }
 
@@ -205,7 +201,8 @@ std::string CudaBackend::profile_report() const {
                     static_cast<long long>(sp.steps[k]), sp.seconds[k], stotal > 0 ? 100.0 * sp.seconds[k] / stotal : 0.0);
       os << line;
     }
-    os << "  (prepare: sizing, parameter uploads, descriptor tables; node: BN statistics + fused node + popcount K)\n";
+    os << "  (prepare: sizing, parameter uploads, descriptor tables; bn stats, node, popcount K: a node step's BN\n"
+          "   statistics, fused BN + sum + sign bits, K update; tap: sign bits + K of a plain tap)\n";
   }
   return os.str();
 }

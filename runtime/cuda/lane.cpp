@@ -94,7 +94,7 @@ void param_slots(const Plan& plan, const Schedule& schedule, std::vector<ParamSl
   }
 }
 
-ArenaSizes arena_sizes(const Plan& plan, const Schedule& schedule) {
+ArenaSizes arena_sizes(const Plan& plan, const Schedule& schedule, ConvPlanCache& convs, cudnnHandle_t cudnn) {
   const Graph& g = plan.graph();
   ArenaSizes s;
   s.tensor_bytes = schedule.tensor_floats() * sizeof(float);
@@ -113,7 +113,8 @@ ArenaSizes arena_sizes(const Plan& plan, const Schedule& schedule) {
       const int64_t rows = static_cast<int64_t>(out.n) * out.h * out.w;
       s.bn_scratch_bytes = std::max(s.bn_scratch_bytes, cuda::batchnorm_stats_scratch_bytes(rows, out.c));
     }
-    if (step.kind == StepKind::Run && op.kind == OpKind::Conv) s.workspace_bytes = kConvWorkspaceLimit;
+    if (step.kind == StepKind::Run && op.kind == OpKind::Conv)
+      s.workspace_bytes = std::max(s.workspace_bytes, convs.get(cudnn, conv_key(conv_shape(plan, op))).workspace_bytes);
   }
   // mean, var, invstd for each of up to kMaxBnAddTerms terms, each array 256-byte aligned.
   s.stats_bytes = static_cast<size_t>(cuda::kMaxBnAddTerms) * 3 * align256(max_c * sizeof(float));
@@ -205,7 +206,7 @@ void Lane::enqueue(const Plan& plan, const Params& params, Counting counting, co
   // rewritten (free when the stream is idle; reports an earlier asynchronous fault here).
   synchronize(m_stream.get());
   m_schedule.build(plan, cuda::kMaxBnAddTerms);
-  ensure(arena_sizes(plan, m_schedule));
+  ensure(arena_sizes(plan, m_schedule, convs, m_cudnn.get()));
   param_slots(plan, m_schedule, m_slots, m_first_slot);
   m_batch = batch;
   m_n = plan.batch();

@@ -33,8 +33,9 @@ struct ArenaSizes {
   size_t arena_bytes() const;             // all device regions, aligned
 };
 
-// Sizes `plan` needs with `schedule` (built for it). Conv plans are looked up (built on a miss).
-ArenaSizes arena_sizes(const Plan& plan, const Schedule& schedule);
+// Sizes `plan` needs with `schedule` (built for it). Conv plans are looked up (built on a miss,
+// with `cudnn`): the workspace region is the largest any of them asks for.
+ArenaSizes arena_sizes(const Plan& plan, const Schedule& schedule, ConvPlanCache& convs, cudnnHandle_t cudnn);
 
 // One parameter tensor as staged: which op and name, where in the params region, how many floats.
 struct ParamSlot {

@@ -20,10 +20,11 @@ constexpr uint32_t kConvSeed = kSeed + 701;
 constexpr double kConvAtol = 1e-5;
 constexpr double kConvRtol = 1e-5;
 
-void check_conv(const cpu::Conv2dShape& s, bool bias) {
+void check_conv(const cpu::Conv2dShape& s, bool bias, rt::ConvChoice choice = rt::conv_choice_from_env()) {
   SCOPED_TRACE(testing::Message() << s.n << "x" << s.h << "x" << s.w << "x" << s.c_in << " -> " << s.c_out << " k"
                                   << s.kernel_h << "x" << s.kernel_w << " s" << s.stride_h << " p" << s.pad_h << " d"
-                                  << s.dilation_h << " g" << s.groups << " bias " << bias);
+                                  << s.dilation_h << " g" << s.groups << " bias " << bias << " choice "
+                                  << rt::to_string(choice));
   const int cig = s.c_in / s.groups;
   const size_t xn = static_cast<size_t>(s.n) * s.h * s.w * s.c_in;
   const size_t wn = static_cast<size_t>(s.c_out) * cig * s.kernel_h * s.kernel_w;
@@ -38,6 +39,7 @@ void check_conv(const cpu::Conv2dShape& s, bool bias) {
   TestStream stream;
   rt::CudnnHandle handle = rt::make_cudnn_handle();
   rt::ConvPlanCache cache;
+  cache.set_choice(choice);
   const rt::ConvPlan& plan = cache.get(handle.get(), rt::conv_key(s));
   std::vector<float> w_dev_layout(wn);
   if (plan.filter_ohwi)
@@ -93,6 +95,68 @@ TEST(CudaConv2d, MatchesCpuReferenceOnNb201Shapes) {
   check_conv(shape(128, 32, 32, 16, 16, 1, 1, 0), false);  // nor_conv_1x1
   check_conv(shape(128, 32, 32, 16, 32, 3, 2, 1), false);  // ResNet conv_a
   check_conv(shape(128, 8, 8, 64, 64, 3, 1, 1), false);    // last stage
+}
+
+TEST(CudaConv2d, BothChoicesMatchCpuReferenceOnAStackedShape) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  // n = 4 x 128: a stacked group's batch, where timing and cuDNN's first rank picked differently
+  // on the H200 (precomputed-index GEMM with a large workspace vs implicit GEMM).
+  for (rt::ConvChoice choice : {rt::ConvChoice::Timed, rt::ConvChoice::Heuristic}) {
+    check_conv(shape(512, 32, 32, 16, 16, 3, 1, 1), false, choice);
+    check_conv(shape(512, 16, 16, 16, 32, 3, 2, 1), false, choice);
+  }
+}
+
+TEST(CudaConv2d, TimedVerdictIsSharedWithinABatchBucket) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  rt::CudnnHandle handle = rt::make_cudnn_handle();
+  rt::ConvPlanCache cache;
+  cache.set_choice(rt::ConvChoice::Heuristic);
+  rt::ConvKey key = rt::conv_key(shape(384, 32, 32, 16, 16, 3, 1, 1));
+  (void)cache.get(handle.get(), key);
+  EXPECT_EQ(cache.timings(), 0) << "the heuristic choice times nothing";
+
+  cache.set_choice(rt::ConvChoice::Timed);
+  key.n = 300;  // bucket 512
+  const rt::ConvPlan& first = cache.get(handle.get(), key);
+  const int64_t timed = cache.timings();
+  std::printf("timed %lld candidates for %s: algo %d, %.4f ms\n", static_cast<long long>(timed),
+              rt::describe(key).c_str(), static_cast<int>(first.algo), first.measured_ms);
+  if (timed == 0) {
+    GTEST_SKIP() << "cuDNN offers a single admissible algorithm for this shape: nothing to time";
+  }
+  EXPECT_GT(first.measured_ms, 0.0f);
+  key.n = 500;  // same bucket: the verdict is reused, nothing timed
+  const rt::ConvPlan& second = cache.get(handle.get(), key);
+  EXPECT_EQ(cache.timings(), timed);
+  EXPECT_EQ(second.algo, first.algo);
+  EXPECT_LT(second.measured_ms, 0.0f) << "a bucket verdict is not a measurement";
+  key.n = 513;  // next bucket: timed again
+  (void)cache.get(handle.get(), key);
+  EXPECT_GT(cache.timings(), timed);
+  EXPECT_EQ(cache.misses(), 4);
+}
+
+TEST(CudaConv2d, ConvAlgoEnvironmentIsChecked) {  // host only
+  const char* saved = std::getenv("NASWOT_CONV_ALGO");
+  const std::string keep = saved != nullptr ? saved : "";
+  setenv("NASWOT_CONV_ALGO", "heuristic", 1);
+  EXPECT_EQ(rt::conv_choice_from_env(), rt::ConvChoice::Heuristic);
+  setenv("NASWOT_CONV_ALGO", "timed", 1);
+  EXPECT_EQ(rt::conv_choice_from_env(), rt::ConvChoice::Timed);
+  setenv("NASWOT_CONV_ALGO", "fastest", 1);
+  try {
+    (void)rt::conv_choice_from_env();
+    ADD_FAILURE() << "NASWOT_CONV_ALGO=fastest accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::BadInput);
+    EXPECT_NE(std::string(e.what()).find("expected timed or heuristic"), std::string::npos) << e.what();
+  }
+  if (saved != nullptr) {
+    setenv("NASWOT_CONV_ALGO", keep.c_str(), 1);
+  } else {
+    unsetenv("NASWOT_CONV_ALGO");
+  }
 }
 
 TEST(CudaConv2d, MatchesCpuReferenceOnAwkwardShapes) {
