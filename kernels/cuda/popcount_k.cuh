@@ -28,8 +28,10 @@ static_assert(kPopTile % kPopRows == 0, "rows of a tile are split evenly over bl
 
 // One kPopTile x kPopRows block adds, for the 32 x 32 tile of K at (i0, j0), weight times the
 // agreeing units over words [w_begin, w_end) -- that is -weight * popcount(xor) -- plus
-// weight * units when add_units, with 64-bit integer atomics. Contains __syncthreads: every thread
-// of the block must call it with the same arguments; shared memory is free again on return.
+// weight * units when add_units, with 64-bit integer atomics. K is symmetric: callers run the
+// tiles with i0 <= j0 only (popcount_k_upper_tile), and a tile above the diagonal (i0 < j0) adds
+// each value to (i, j) and to (j, i). Contains __syncthreads: every thread of the block must call
+// it with the same arguments; shared memory is free again on return.
 __device__ __forceinline__ void popcount_k_tile(const uint64_t* bits, int n, int64_t words, int i0, int j0,
                                                 int64_t w_begin, int64_t w_end, bool add_units, int64_t units,
                                                 int64_t weight, unsigned long long* k) {
@@ -66,7 +68,14 @@ __device__ __forceinline__ void popcount_k_tile(const uint64_t* bits, int n, int
     int64_t v = -weight * static_cast<int64_t>(differ[q]);
     if (add_units) v += weight * units;
     atomicAdd(k + static_cast<int64_t>(i) * n + j, static_cast<unsigned long long>(v));
+    if (i0 < j0) atomicAdd(k + static_cast<int64_t>(j) * n + i, static_cast<unsigned long long>(v));
   }
+}
+
+// Whether the block at (tile_row, tile_col) of a square tile grid computes: the upper triangle and
+// the diagonal (the others are the mirror images, written by popcount_k_tile).
+__device__ __forceinline__ bool popcount_k_upper_tile(unsigned tile_row, unsigned tile_col) {
+  return tile_row <= tile_col;
 }
 
 }  // namespace naswot::cuda::detail

@@ -155,6 +155,7 @@ __global__ void bn_add_pack_segments_kernel(const NodeSegment* __restrict__ tabl
 
 __global__ void popcount_k_segments_kernel(const PopcountSegment* __restrict__ table, int segments, int n,
                                            int64_t words, int64_t words_per_split, int splits, int64_t units) {
+  if (!detail::popcount_k_upper_tile(blockIdx.y, blockIdx.x)) return;  // whole block: no barrier skipped
   const int split = static_cast<int>(blockIdx.z) % splits;
   const int step = static_cast<int>(gridDim.z) / splits;
   const int64_t w_begin = static_cast<int64_t>(split) * words_per_split;

@@ -58,7 +58,9 @@ const char* to_string(StackCost cost) {
     case StackCost::Conv: return "conv";
     case StackCost::Pool: return "pool";
     case StackCost::OtherRun: return "other op";
+    case StackCost::BnStats: return "bn stats";
     case StackCost::Node: return "node";
+    case StackCost::Popcount: return "popcount K";
     case StackCost::Tap: return "tap";
   }
   return "?";
@@ -149,7 +151,10 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
     tables += table_bytes(sp, step);
     if (step.kind == StackStepKind::Run) {
       const StackRun& run = sp.runs()[static_cast<size_t>(step.index)];
-      if (sp.plan(run.arch).graph().ops[static_cast<size_t>(run.op)].kind == OpKind::Conv) workspace = kConvWorkspaceLimit;
+      const Plan& plan = sp.plan(run.arch);
+      const Op& op = plan.graph().ops[static_cast<size_t>(run.op)];
+      if (op.kind == OpKind::Conv)  // the plan is built here on a miss (timed: before this group's work is queued)
+        workspace = std::max(workspace, convs.get(m_cudnn.get(), conv_key(conv_shape_of(op, times(plan.tensor(op.inputs.at(0)).shape, run.segments)))).workspace_bytes);
     } else if (step.kind == StackStepKind::Node) {
       const StackNode& node = sp.nodes()[static_cast<size_t>(step.index)];
       if (!node.stats.empty())
@@ -375,10 +380,21 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
         const auto* segs = reinterpret_cast<const cuda::NodeSegment*>(t);
         t += align_table(node.archs.size() * sizeof(cuda::NodeSegment));
         const auto* pops = reinterpret_cast<const cuda::PopcountSegment*>(t);
-        if (!node.stats.empty())
+        auto lap = [&](StackCost part) {  // profiling: this part's time apart from the rest of the step
+          if (profile == nullptr) return;
+          synchronize(stream);
+          profile->seconds[static_cast<size_t>(part)] += seconds_since(t_step);
+          ++profile->steps[static_cast<size_t>(part)];
+          t_step = clock::now();
+        };
+        if (!node.stats.empty()) {
           cuda::batchnorm_stats_segments(stats, static_cast<int>(node.stats.size()), rows, node.out.c, bn_scratch, stream);
+          lap(StackCost::BnStats);
+        }
         cuda::bn_add_pack_segments(segs, static_cast<int>(node.archs.size()), node.sum_from_zero, node.out.n,
                                    node.out.per_image(), node.out.c, stream);
+        lap(StackCost::Node);
+        cost = StackCost::Popcount;
         cuda::popcount_k_segments(pops, static_cast<int>(node.uses.size()), node.out.n, cpu::sign_words(node.out.per_image()), node.out.per_image(),
                                   stream);
         cuda::check_launch(sp.plan(node.arch).graph().ops[static_cast<size_t>(node.op)].name.c_str(), __FILE__, __LINE__,

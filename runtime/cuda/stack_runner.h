@@ -29,9 +29,11 @@
 namespace naswot::rt {
 
 // Wall time per kind of stacked step while profiling (each step synchronized: host enqueue +
-// device time), for `naswot score --profile` with NASWOT_CUDA_STACK.
-enum class StackCost : uint8_t { Prepare, Gather, Conv, Pool, OtherRun, Node, Tap };
-inline constexpr int kStackCosts = 7;
+// device time), for `naswot score --profile` with NASWOT_CUDA_STACK. A node step's three kernels
+// are timed apart (BnStats, Node = the fused BN/sum/sign-bit pass, Popcount = its K update); a
+// tap's popcount counts under Tap.
+enum class StackCost : uint8_t { Prepare, Gather, Conv, Pool, OtherRun, BnStats, Node, Popcount, Tap };
+inline constexpr int kStackCosts = 9;
 const char* to_string(StackCost cost);
 struct StackProfile {
   std::array<double, kStackCosts> seconds{};
