@@ -1,9 +1,9 @@
 // CudaBackend's stacked execution (set_stacking; runtime/cuda/stack_plan.h, stack_runner.h) on
 // the device, against the lane path and the CPU oracle:
 //  * NB-201 groups (several groups per call, a partial last group, two workers): diag(K) = N_A
-//    exactly, scores within 1e-6 relative of the CPU, K equal to the lane path's except for a
-//    tiny fraction of entries (cuDNN may pick another algorithm for the larger stacked batch,
-//    which can flip a code bit whose pre-activation is within rounding of zero);
+//    exactly, scores within 1e-6 relative of the CPU, K equal to the lane path's except for rare
+//    flipped code bits (estimated_flips; cuDNN runs another algorithm for the larger stacked
+//    batch, which can flip a bit whose pre-activation is within rounding of zero);
 //  * deterministic call to call; the second call allocates nothing (arena, tables and parameter
 //    copies are kept);
 //  * DARTS neighbours (grouped, dilated and separable convs, Shift, concat) agree with the CPU;
@@ -117,17 +117,16 @@ TEST(CudaStacked, Nb201MatchesCpuAndLanes) {
   ASSERT_EQ(got.size(), s.plans.size());
   EXPECT_EQ(gpu.stacking_fallbacks(), 0);
 
-  int64_t differ = 0, total = 0;
+  double flips = 0.0, bits = 0.0;
   for (size_t i = 0; i < kg.size(); ++i) {
-    for (size_t e = 0; e < kg[i].values.size(); ++e) differ += kg[i].values[e] != kl[i].values[e];
-    total += static_cast<int64_t>(kg[i].values.size());
+    flips += estimated_flips(kg[i].values.data(), kl[i].values.data(), kg[i].n);
+    bits += static_cast<double>(kg[i].n) * static_cast<double>(s.plans[i]->n_units(rt::Counting::Reference));
     if (std::isfinite(by_lanes[i].value)) {
       EXPECT_NEAR(got[i].value, by_lanes[i].value, kScoreRtol * std::fabs(by_lanes[i].value)) << "vs lanes, " << i;
     }
   }
-  std::fprintf(stderr, "stacked vs lanes: %lld of %lld K entries differ\n", static_cast<long long>(differ),
-               static_cast<long long>(total));
-  EXPECT_LE(differ * 1000, total) << "more than 0.1% of K entries differ from the lane path";
+  std::fprintf(stderr, "stacked vs lanes: ~%.1f flipped code bits of %.3g (rate %.2e)\n", flips, bits, flips / bits);
+  EXPECT_LE(flips, kMaxFlipRate * bits) << "stacked K departs from the lane path's by more than rare flipped bits";
 
   rt::CpuBackend cpu;
   cpu.set_batch(batch);
@@ -308,10 +307,10 @@ TEST(CudaStacked, StepByStepMatchesCpuReplay) {
     for (int d = 0; d < shape.n; ++d)
       EXPECT_EQ(got[i * kk + static_cast<size_t>(d) * shape.n + d], s.plans[i]->n_units(rt::Counting::Reference))
           << "architecture " << i << ": diag(K) = N_A";
-    int64_t differ = 0;
-    for (size_t e = 0; e < kk; ++e) differ += got[i * kk + e] != cpu.ks()[i].values[e];
-    EXPECT_LE(differ * 100, static_cast<int64_t>(kk)) << "architecture " << i << ": K differs from the replay's in "
-                                                      << differ << " entries";
+    const double flips = estimated_flips(got.data() + i * kk, cpu.ks()[i].values.data(), shape.n);
+    const double bits = static_cast<double>(shape.n) * static_cast<double>(s.plans[i]->n_units(rt::Counting::Reference));
+    EXPECT_LE(flips, kMaxFlipRate * bits) << "architecture " << i << ": K differs from the replay's by ~" << flips
+                                          << " flipped code bits of " << bits;
   }
 }
 
