@@ -303,12 +303,34 @@ def kendall_tau_b(x: list[float], y: list[float]) -> float:
     return (conc - disc) / denom if denom > 0 else math.nan
 
 
+def record_keys(recs: list[dict]) -> list[tuple]:
+    """One key per record, to pair the records of two runs over the same sample: the space index
+    when it is an integer (NB-201), else the arch string with its occurrence number among the
+    records keyed that way (DARTS genotypes from an arch file have "index": null, and a sample may
+    hold one genotype twice: (arch, 0), (arch, 1), ...)."""
+    keys, seen = [], {}
+    for r in recs:
+        i = r.get("index")
+        if isinstance(i, int) and not isinstance(i, bool):
+            keys.append(("index", i))
+        else:
+            arch = str(r.get("arch"))
+            k = seen.get(arch, 0)
+            seen[arch] = k + 1
+            keys.append(("arch", arch, k))
+    return keys
+
+
+def keyed_scores(recs: list[dict]) -> dict:
+    return {key: as_float(r["score"]) for key, r in zip(record_keys(recs), recs)}
+
+
 def compare_runs(ref_path: str, got_path: str, wall: float) -> dict:
-    """A run's records against a reference run's over the same sample: rate, and over the indices
-    both scored finitely the relative differences and Kendall tau-b."""
-    ref = {r["index"]: as_float(r["score"]) for r in load_jsonl(ref_path)}
+    """A run's records against a reference run's over the same sample: rate, and over the
+    architectures both scored finitely (paired by record_keys) the relative differences and Kendall tau-b."""
+    ref = keyed_scores(load_jsonl(ref_path))
     recs = load_jsonl(got_path)
-    got = {r["index"]: as_float(r["score"]) for r in recs}
+    got = keyed_scores(recs)
     both = [i for i in got if i in ref and math.isfinite(ref[i]) and math.isfinite(got[i])]
     n = len(recs)
     rel = [abs(got[i] - ref[i]) / max(1.0, abs(ref[i])) for i in both]

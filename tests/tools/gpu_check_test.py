@@ -18,6 +18,7 @@ import random
 import struct
 import subprocess
 import sys
+import tarfile
 import tempfile
 import unittest
 
@@ -195,6 +196,41 @@ class Plumbing(unittest.TestCase):
         self.assertEqual(self.stacked(got)[0], 1)
         self.assertEqual(self.stacked(self.lane_records()[:150])[0], 1, "missing records fail")
 
+    def test_stacked_pairs_index_null_records_by_arch(self):
+        """DARTS records carry "index": null (genotypes from an arch file): pairing by index would put
+        every record on one key (the H200 run's "1/1 within 1e-6, singular agree 1/200"). They pair by
+        arch string, a repeated genotype by its occurrence, whatever the order of the stacked output."""
+        rng = random.Random(11)
+        lanes = [{"index": None, "arch": f"Genotype({i})", "score": 1000 + rng.random() * 50, "status": "ok",
+                  "n_units": 100, "seconds": 0.02} for i in range(20)]
+        lanes[7]["arch"] = lanes[3]["arch"]  # one genotype drawn twice, the same score both times
+        lanes[7]["score"] = lanes[3]["score"]
+        lanes[12]["score"] = "-inf"  # singular on both paths
+        got = copy.deepcopy(lanes)
+        got.reverse()  # stacked groups may finish in another order
+        write_jsonl(self.path("darts_lanes.jsonl"), lanes)
+        write_jsonl(self.path("darts_stacked.jsonl"), got)
+
+        def run() -> tuple[int, dict]:
+            r = helper("stacked", self.path("darts_lanes.jsonl"), self.path("darts_stacked.jsonl"), "--config",
+                       "darts:16,2", "--wall", "0.5", "--rc", "0", "--expected", "20",
+                       "--stats", self.path("darts_stacked.json"))
+            return r.returncode, strict_json(self.path("darts_stacked.json"))
+        rc, st = run()
+        self.assertEqual(rc, 0, st)
+        self.assertEqual(st["compared"], 19)
+        self.assertEqual(st["within_1e-6"], 19)
+        self.assertEqual(st["singular_agree"], 20)
+        self.assertAlmostEqual(st["kendall_tau_vs_lanes"], 1.0)
+        self.assertEqual(gpu_check.record_keys(lanes)[7], ("arch", lanes[3]["arch"], 1))
+        got[0]["score"] = got[0]["score"] * (1 + 2e-3)  # one genotype far off: caught
+        write_jsonl(self.path("darts_stacked.jsonl"), got)
+        self.assertEqual(run()[0], 1)
+        # Integer indices still pair by index (the NB-201 runs), null ones by arch, in one file.
+        mixed = [{"index": 5, "arch": "x", "score": 1.0}, {"index": None, "arch": "x", "score": 2.0},
+                 {"index": None, "arch": "x", "score": 3.0}]
+        self.assertEqual(gpu_check.record_keys(mixed), [("index", 5), ("arch", "x", 0), ("arch", "x", 1)])
+
     def test_stacked_tf32_is_judged_by_kendall_tau(self):
         got = self.lane_records()
         for r in got:
@@ -250,8 +286,19 @@ class Plumbing(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("NOT PASSED: agreement", r.stdout)
 
+    # What tools/gpu-check leaves out of details.tar.gz (the device tool returns at most 8 files).
+    KEPT = ("gpu-check.log", "summary.json", "cuda_tests.log", "conv_algos.txt", "profile.txt", "profile_stacked.txt")
+
     def test_script_prints_the_summary_with_every_stage_left_out(self):
         out = self.path("gpu-check-out")
+        # Files the stages would have written, seeded: those read first stay, the rest go into details.tar.gz.
+        os.makedirs(out, exist_ok=True)
+        packed = ("throughput.jsonl", "reference.log", "darts_throughput.jsonl", "build.log")
+        for name in packed + ("cuda_tests.log", "conv_algos.txt", "profile.txt", "profile_stacked.txt"):
+            with open(os.path.join(out, name), "w") as f:
+                f.write(f"{name}\n")
+        with open(os.path.join(out, "details.tar.gz"), "w") as f:
+            f.write("an earlier run's pack\n")
         env = dict(os.environ, OUT=out, GPU_CHECK_ONLY="none", GPU_CHECK_BUILD=self.path("gpu-check-build"),
                    GPU_CHECK_BUDGET="60", NASWOT_PYTHON=sys.executable)
         r = subprocess.run(["bash", os.path.join(ROOT, "tools", "gpu-check")], env=env, capture_output=True, text=True,
@@ -267,6 +314,38 @@ class Plumbing(unittest.TestCase):
             self.assertEqual(stages[name]["status"], "SKIP", name)
         self.assertIn(stages["env"]["status"], ("PASS", "FAIL"))
         self.assertTrue(os.path.exists(os.path.join(out, "gpu-check.log")))
+        # Packed: the kept files and details.tar.gz remain (at most 7 files), the rest is in the archive.
+        self.assertEqual(sorted(os.listdir(out)), sorted(self.KEPT + ("details.tar.gz",)))
+        with open(os.path.join(out, "gpu-check.log")) as f:
+            self.assertIn("RESULT: NOT PASSED", f.read())
+        with tarfile.open(os.path.join(out, "details.tar.gz")) as tar:
+            members = {m.name.removeprefix("./"): m for m in tar.getmembers()}
+            self.assertEqual(sorted(members), sorted(packed))
+            for name in packed:
+                self.assertEqual(tar.extractfile(members[name]).read().decode(), f"{name}\n")
+
+    def test_script_packs_the_default_out_folder_too(self):
+        """OUT unset: ./gpu-check-out of a copy of the script's tree (the script cds to its parent folder)."""
+        tree = self.path("tree")
+        os.makedirs(os.path.join(tree, "tools"), exist_ok=True)
+        os.makedirs(os.path.join(tree, "bench"), exist_ok=True)
+        for rel in ("tools/gpu-check", "bench/gpu_check.py"):
+            with open(os.path.join(ROOT, rel)) as src, open(os.path.join(tree, rel), "w") as dst:
+                dst.write(src.read())
+        out = os.path.join(tree, "gpu-check-out")
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, "throughput_tf32.jsonl"), "w") as f:
+            f.write("{}\n")
+        env = {k: v for k, v in os.environ.items() if k != "OUT"}
+        env.update(GPU_CHECK_ONLY="none", GPU_CHECK_BUILD=self.path("gpu-check-build-2"), GPU_CHECK_BUDGET="60",
+                   NASWOT_PYTHON=sys.executable)
+        r = subprocess.run(["bash", os.path.join(tree, "tools", "gpu-check")], env=env, capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(r.returncode, 1, r.stdout[-2000:] + r.stderr[-2000:])
+        self.assertIn("RESULT: NOT PASSED", r.stdout.splitlines()[-1])
+        self.assertEqual(sorted(os.listdir(out)), ["details.tar.gz", "gpu-check.log", "summary.json"])
+        with tarfile.open(os.path.join(out, "details.tar.gz")) as tar:
+            self.assertEqual([m.name.removeprefix("./") for m in tar.getmembers()], ["throughput_tf32.jsonl"])
 
 
 class DeviceDeps(unittest.TestCase):
