@@ -3,6 +3,8 @@
 // ballots make the word. The term descriptors travel by value in the kernel parameters
 // (constant bank), so the per-element loop over terms reads them without memory traffic. The
 // per-word body is detail::node_word (bn_add_pack.cuh), shared with bn_add_pack_segments.
+#include <climits>
+
 #include "kernels/cpu/signpack.h"
 #include "kernels/cuda/bn_add_pack.cuh"
 #include "kernels/cuda/cuda_check.h"
@@ -63,6 +65,8 @@ void bn_add_pack(const BnAddTerm* terms, int num_terms, bool sum_from_zero, int 
   NASWOT_EXPECT(n >= 1 && units >= 1 && channels >= 1 && units % channels == 0, BadInput,
                 "cuda::bn_add_pack: n=" << n << " units=" << units << " channels=" << channels
                                         << ", expected all >= 1 and units a multiple of channels");
+  // Index arithmetic within an image is 32-bit (node_word, pooled terms whose input may be 4x the node).
+  NASWOT_EXPECT(units <= INT_MAX / 8, BadInput, "cuda::bn_add_pack: units=" << units << " per image exceed 32-bit indexing");
   NASWOT_EXPECT(y != nullptr, BadInput, "cuda::bn_add_pack: y expected non-null");
   TermPack pack{};
   pack.count = num_terms;

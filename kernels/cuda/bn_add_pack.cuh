@@ -43,23 +43,23 @@ void bn_add_pack(const BnAddTerm* terms, int num_terms, bool sum_from_zero, int 
 // Device building blocks (nvcc only), shared by bn_add_pack.cu and segments.cu.
 namespace naswot::cuda::detail {
 
-// pool(x) at node element e (the node's pixels are the pool's output pixels).
-__device__ __forceinline__ float pooled_term(const BnAddTerm& t, int64_t e, int channels) {
+// pool(x) at the node's element u of image img (the node's pixels are the pool's output pixels).
+__device__ __forceinline__ float pooled_term(const BnAddTerm& t, int64_t img, int u, int channels) {
   const TermPool& p = t.pool;
   const PoolGeometry g{p.in_h, p.in_w, channels, p.kernel, p.stride, p.pad, (p.in_h + 2 * p.pad - p.kernel) / p.stride + 1,
                       (p.in_w + 2 * p.pad - p.kernel) / p.stride + 1};
-  return p.kind == TermPoolKind::Max ? pool_element<true>(g, false, e, t.x)
-                                     : pool_element<false>(g, p.count_include_pad, e, t.x);
+  return p.kind == TermPoolKind::Max ? pool_element_in_image<true>(g, false, img, u, t.x)
+                                     : pool_element_in_image<false>(g, p.count_include_pad, img, u, t.x);
 }
 
-// Node value of element e (channel c of `channels`): [0 +] t_0 + t_1 + ... over terms[0..count),
-// every float operation rounded explicitly in the CPU's order (no FMA contraction).
+// Node value of element e = img * units + u (channel c of `channels`): [0 +] t_0 + t_1 + ... over
+// terms[0..count), every float operation rounded explicitly in the CPU's order (no FMA contraction).
 __device__ __forceinline__ float node_value(const BnAddTerm* terms, int count, bool sum_from_zero, int64_t e,
-                                            int64_t c, int channels) {
+                                            int64_t img, int u, int c, int channels) {
   float v = 0.0f;
   for (int k = 0; k < count; ++k) {
     const BnAddTerm& t = terms[k];
-    float tv = t.pool.kind != TermPoolKind::None ? pooled_term(t, e, channels) : t.x[e];
+    float tv = t.pool.kind != TermPoolKind::None ? pooled_term(t, img, u, channels) : t.x[e];
     if (t.zero) {
       tv = __fmul_rn(tv, 0.0f);  // cuda::zero's x * 0
     } else if (t.mean != nullptr) {
@@ -85,11 +85,11 @@ __device__ __forceinline__ uint64_t node_word(const BnAddTerm* terms, int count,
   unsigned votes[2];
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
-    const int64_t u = w * 64 + half * 32 + lane;
+    const int u = static_cast<int>(w) * 64 + half * 32 + lane;  // units of one image fit an int (checked by the launchers)
     bool positive = false;
     if (u < units) {
       const int64_t e = image * units + u;
-      const float v = node_value(terms, count, sum_from_zero, e, u % channels, channels);
+      const float v = node_value(terms, count, sum_from_zero, e, image, u, u % channels, channels);
       store(e, v);
       positive = v > 0.0f;
     }

@@ -2,6 +2,7 @@
 // consecutive channels of one pixel. Windows are at most 3x3 in the spaces naswot runs, so the
 // straightforward loop is the default; global_avgpool is one thread per (n, c) over h*w pixels.
 #include <algorithm>
+#include <climits>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_info.cuh"
@@ -60,6 +61,8 @@ void check_pool(const char* who, const Pool2dShape& s, const float* x, const flo
                     << " expected kernel, stride >= 1 and 0 <= pad <= kernel/2");
   NASWOT_EXPECT(s.h + 2 * s.pad >= s.kernel && s.w + 2 * s.pad >= s.kernel, BadInput,
                 who << ": kernel=" << s.kernel << " larger than the padded input " << s.h << "x" << s.w);
+  NASWOT_EXPECT(static_cast<int64_t>(s.h) * s.w * s.c <= INT_MAX, BadInput,
+                who << ": one image of " << s.h << "x" << s.w << "x" << s.c << " exceeds 32-bit indexing");
   NASWOT_EXPECT(x != nullptr && y != nullptr, BadInput, who << ": x and y expected non-null");
 }
 

@@ -35,18 +35,20 @@ struct PoolGeometry {
   int h, w, c, kernel, stride, pad, oh, ow;
 };
 
-// Output element e (NHWC over all images) of a pool over x (all images): the window clipped as
+// Output element u (NHWC within one image, u < oh * ow * c) of image img of a pool over x (all
+// images): the window clipped as
 // cpu::avgpool2d / maxpool2d clip it, summed rows then columns (explicitly rounded adds, one
 // division) or max-selected with NaN winning.
+// Index arithmetic in 32 bits within the image (64-bit division is a long emulated sequence on the
+// GPU; one image's units fit an int, which the launchers check).
 template <bool MAX>
-__device__ __forceinline__ float pool_element(const PoolGeometry& g, bool count_include_pad, int64_t e,
-                                              const float* __restrict__ x) {
-  const int64_t ch = e % g.c;
-  int64_t rest = e / g.c;
-  const int ox = static_cast<int>(rest % g.ow);
-  rest /= g.ow;
-  const int oy = static_cast<int>(rest % g.oh);
-  const int64_t img = rest / g.oh;
+__device__ __forceinline__ float pool_element_in_image(const PoolGeometry& g, bool count_include_pad, int64_t img,
+                                                       int u, const float* __restrict__ x) {
+  const int ch = u % g.c;
+  const int rest = u / g.c;
+  const int ox = rest % g.ow;
+  const int oy = rest / g.ow;
+  const float* xi = x + img * (static_cast<int64_t>(g.h) * g.w * g.c);
   int y0 = oy * g.stride - g.pad, x0 = ox * g.stride - g.pad;
   int y1 = min(y0 + g.kernel, g.h + g.pad), x1 = min(x0 + g.kernel, g.w + g.pad);
   const int padded_taps = (y1 - y0) * (x1 - x0);
@@ -57,7 +59,7 @@ __device__ __forceinline__ float pool_element(const PoolGeometry& g, bool count_
   float acc = MAX ? -__int_as_float(0x7f800000) : 0.0f;  // -inf for max
   for (int iy = y0; iy < y1; ++iy) {
     for (int ix = x0; ix < x1; ++ix) {
-      const float v = x[((img * g.h + iy) * g.w + ix) * g.c + ch];
+      const float v = xi[(iy * g.w + ix) * g.c + ch];
       if (MAX) {
         if (v > acc || isnan(v)) acc = v;
       } else {
@@ -70,6 +72,15 @@ __device__ __forceinline__ float pool_element(const PoolGeometry& g, bool count_
     acc = __fdiv_rn(acc, static_cast<float>(divisor));
   }
   return acc;
+}
+
+// Output element e (NHWC over all images): one 64-bit division for the image, the rest in 32 bits.
+template <bool MAX>
+__device__ __forceinline__ float pool_element(const PoolGeometry& g, bool count_include_pad, int64_t e,
+                                              const float* __restrict__ x) {
+  const int64_t per_image = static_cast<int64_t>(g.oh) * g.ow * g.c;
+  const int64_t img = e / per_image;
+  return pool_element_in_image<MAX>(g, count_include_pad, img, static_cast<int>(e - img * per_image), x);
 }
 
 }  // namespace naswot::cuda::detail

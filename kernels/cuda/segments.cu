@@ -6,7 +6,8 @@
 //    detail::bn_stats_block_sums per block into scratch, then a finalize kernel with one thread per
 //    (segment, channel) adding the block partials in block order (detail::bn_stats_finalize).
 //    Scratch: double s1[segments][blocks_x][channels], then s2 at the next 256-byte boundary.
-//  * node: one warp per 64-unit word as bn_add_pack (detail::node_word), blockIdx.y = segment; the
+//  * node: one warp per kNodeWordsPerWarp consecutive 64-unit words as bn_add_pack
+//    (detail::node_word, 32-bit index math within an image), blockIdx.y = segment; the
 //    block stages its segment's descriptor in shared memory (the per-tensor kernel gets its terms
 //    from the kernel parameters instead); the store writes y and the segment's copies.
 //  * popcount: the popcount_k tiles (detail::popcount_k_tile), blockIdx.z = segment * splits + split.
@@ -34,6 +35,7 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kWarpsPerBlock = kThreads / 32;
+constexpr int kNodeWordsPerWarp = 4;  // node pass: words per warp per staged segment descriptor
 static_assert(kThreads % 32 == 0, "blocks must hold whole warps for the ballots");
 constexpr int kMaxSegmentGrid = 65535;         // grid.y / grid.z limit; more segments loop
 constexpr int64_t kGatherMaxBlocksX = 4096;    // per segment; the copy loops grid-stride
@@ -131,24 +133,34 @@ __global__ void bn_add_pack_segments_kernel(const NodeSegment* __restrict__ tabl
                                             int64_t total_words, int64_t words, int64_t units, int channels) {
   __shared__ uint64_t staged[kNodeWords];
   const NodeSegment& seg = *reinterpret_cast<const NodeSegment*>(staged);
-  const int64_t word = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32;
+  // A warp covers kNodeWordsPerWarp consecutive words (the staged descriptor serves more work).
+  const int64_t first = (static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32) * kNodeWordsPerWarp;
+  const int64_t first_image = first / words;  // the only 64-bit division; later words step
+  const int64_t first_w = first - first_image * words;
   const int lane = static_cast<int>(threadIdx.x % 32);
   for (int s = static_cast<int>(blockIdx.y); s < segments; s += static_cast<int>(gridDim.y)) {
     __syncthreads();  // nobody reads the previous segment's descriptor any more
     const auto* from = reinterpret_cast<const uint64_t*>(table + s);
     for (int q = static_cast<int>(threadIdx.x); q < kNodeWords; q += static_cast<int>(blockDim.x)) staged[q] = from[q];
     __syncthreads();
-    if (word < total_words) {  // uniform across the warp
-      const int count = min(seg.num_terms, kMaxBnAddTerms);
-      const int copies = min(seg.num_copies, kMaxNodeCopies);
-      const uint64_t v = detail::node_word(seg.terms, count, sum_from_zero, word / words, word % words, units, channels,
-                                           lane, [&](int64_t e, float value) {
+    const int count = min(seg.num_terms, kMaxBnAddTerms);
+    const int copies = min(seg.num_copies, kMaxNodeCopies);
+    int64_t image = first_image, w = first_w;
+    for (int r = 0; r < kNodeWordsPerWarp; ++r) {
+      const int64_t word = first + r;
+      if (word >= total_words) break;  // uniform across the warp
+      const uint64_t v = detail::node_word(seg.terms, count, sum_from_zero, image, w, units, channels, lane,
+                                           [&](int64_t e, float value) {
                                              if (seg.y != nullptr) seg.y[e] = value;
                                              for (int i = 0; i < copies; ++i)
                                                seg.copies[i][e] = (seg.copy_relu >> i) & 1u ? detail::relu_value(value)
                                                                                             : value;
                                            });
       if (seg.bits != nullptr && lane == 0) seg.bits[word] = v;
+      if (++w == words) {
+        w = 0;
+        ++image;
+      }
     }
   }
 }
@@ -235,9 +247,12 @@ void bn_add_pack_segments(const NodeSegment* table, int segments, bool sum_from_
   NASWOT_EXPECT(n >= 1 && units >= 1 && channels >= 1 && units % channels == 0, BadInput,
                 "cuda::bn_add_pack_segments: n=" << n << " units=" << units << " channels=" << channels
                                                  << ", expected all >= 1 and units a multiple of channels");
+  // Index arithmetic within an image is 32-bit (node_word, pooled terms whose input may be 4x the node).
+  NASWOT_EXPECT(units <= INT_MAX / 8, BadInput, "cuda::bn_add_pack_segments: units=" << units << " per image exceed 32-bit indexing");
   const int64_t words = cpu::sign_words(units);
   const int64_t total = static_cast<int64_t>(n) * words;
-  const int64_t blocks = (total + kWarpsPerBlock - 1) / kWarpsPerBlock;
+  const int64_t per_block = static_cast<int64_t>(kWarpsPerBlock) * kNodeWordsPerWarp;
+  const int64_t blocks = (total + per_block - 1) / per_block;
   NASWOT_EXPECT(blocks <= 0x7fffffff, BadInput,
                 "cuda::bn_add_pack_segments: " << total << " words exceed one launch");
   const dim3 grid(static_cast<unsigned>(blocks), segment_grid(segments));

@@ -126,23 +126,33 @@ int64_t elements(const TensorDescriptor& d) {
 }
 
 // The fastest of `cands` on this plan's shape (index into cands); the times go to `log`.
+// `scratch` (grow-only, kept by the cache: freeing device memory would synchronize the device
+// under other workers' feet) holds input, filter, output and workspace.
 size_t fastest(cudnnHandle_t handle, ConvPlan& p, const ConvKey& key, const std::vector<Candidate>& cands,
-               std::ostringstream& log, float& best_ms) {
+               DeviceBuffer<unsigned char>& scratch, std::ostringstream& log, float& best_ms) {
   size_t ws_bytes = 0;
   for (const Candidate& c : cands) ws_bytes = std::max(ws_bytes, c.bytes);
-  const size_t w_floats = static_cast<size_t>(key.k) * static_cast<size_t>(key.c / key.groups) * key.r * key.s;
-  DeviceBuffer<float> x(static_cast<size_t>(elements(p.x)), "conv timing input");
-  DeviceBuffer<float> y(static_cast<size_t>(elements(p.y)), "conv timing output");
-  DeviceBuffer<float> w(w_floats, "conv timing filter");
-  DeviceBuffer<unsigned char> ws(ws_bytes, "conv timing workspace");
+  auto aligned = [](size_t bytes) { return (bytes + 255) / 256 * 256; };
+  const size_t x_bytes = aligned(static_cast<size_t>(elements(p.x)) * sizeof(float));
+  const size_t y_bytes = aligned(static_cast<size_t>(elements(p.y)) * sizeof(float));
+  const size_t w_bytes =
+      aligned(static_cast<size_t>(key.k) * static_cast<size_t>(key.c / key.groups) * key.r * key.s * sizeof(float));
+  const size_t need = x_bytes + y_bytes + w_bytes + ws_bytes;
+  if (scratch.bytes() < need) {
+    scratch = DeviceBuffer<unsigned char>();
+    scratch = DeviceBuffer<unsigned char>(need, "conv timing scratch");
+  }
+  unsigned char* x = scratch.data();
+  unsigned char* w = x + x_bytes;
+  unsigned char* y = w + w_bytes;
+  unsigned char* ws = y + y_bytes;
   cudaStream_t stream = nullptr;
   NASWOT_CHECK_CUDNN(cudnnGetStream(handle, &stream));
-  fill_zero(x.data(), x.bytes(), stream);
-  fill_zero(w.data(), w.bytes(), stream);
+  fill_zero(x, x_bytes + w_bytes, stream);
   size_t best = cands.size();
   best_ms = 0.0f;
   for (size_t i = 0; i < cands.size(); ++i) {
-    const float ms = time_candidate(handle, p, cands[i], x.data(), w.data(), y.data(), ws.data());
+    const float ms = time_candidate(handle, p, cands[i], x, w, y, ws);
     log << " [algo " << cands[i].algo << " math " << cands[i].math << " bytes " << cands[i].bytes << ": ";
     if (ms < 0.0f) {
       log << "refused]";
@@ -232,7 +242,7 @@ std::unique_ptr<ConvPlan> ConvPlanCache::build(cudnnHandle_t handle, const ConvK
       } else {
         std::ostringstream times;
         float best_ms = 0.0f;
-        pick = fastest(handle, *p, key, cands, times, best_ms);
+        pick = fastest(handle, *p, key, cands, m_timing_scratch, times, best_ms);
         m_timings += static_cast<int64_t>(cands.size());
         p->measured_ms = best_ms;
         m_verdicts[bucket] = Verdict{cands[pick].algo, cands[pick].math, ohwi};

@@ -5,7 +5,7 @@
 // (hits). Candidates are cuDNN's heuristic ranking under kConvWorkspaceLimit bytes of workspace,
 // filtered by the key's math (below); ConvChoice says which candidate wins:
 //  * ConvChoice::Timed (the default): each candidate runs on the plan's shape (1 warm-up, 2 timed
-//    runs, scratch buffers allocated for the measurement only) and the fastest wins. The verdict is
+//    runs, on zeros in a grow-only scratch buffer the cache keeps) and the fastest wins. The verdict is
 //    reused for keys that differ only in batch size within the same power-of-two bucket (stacked
 //    groups produce many batch sizes), so a space times each conv shape a handful of times.
 //    Measured on an H200 (bench/results/gpu_check.jsonl, 2026-12-04): cuDNN's first-ranked
@@ -104,6 +104,7 @@ class ConvPlanCache {
     bool filter_ohwi;
   };
   std::map<ConvKey, Verdict> m_verdicts;
+  DeviceBuffer<unsigned char> m_timing_scratch;  // Timed misses: buffers to run candidates on (grow-only)
   ConvChoice m_choice = ConvChoice::Timed;
   int64_t m_timings = 0;
   int64_t m_hits = 0;

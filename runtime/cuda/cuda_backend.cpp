@@ -233,6 +233,10 @@ void CudaBackend::set_conv_precision(ConvPrecision precision) {
   m->convs.set_math(precision == ConvPrecision::Tf32 ? ConvMath::Tf32 : ConvMath::Fp32);
 }
 
+void CudaBackend::set_conv_timing(bool timed) {
+  m->convs.set_choice(timed ? ConvChoice::Timed : ConvChoice::Heuristic);
+}
+
 int64_t CudaBackend::conv_plan_hits() const { return m->convs.hits(); }
 int64_t CudaBackend::conv_plan_misses() const { return m->convs.misses(); }
 

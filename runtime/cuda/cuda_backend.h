@@ -46,6 +46,11 @@ class CudaBackend final : public Backend {
   int64_t workspace_growths() const override;
   // Tf32: cuDNN plans with tensor-core math (see conv_plan.h); Fp32: FMA math (the default).
   void set_conv_precision(ConvPrecision precision) override;
+  // How convolution algorithms are chosen for shapes not planned yet: timed (true; the default
+  // unless NASWOT_CONV_ALGO=heuristic) picks the fastest on this machine, heuristic (false) takes
+  // cuDNN's first-ranked admissible one, the same on every run: two backends then give K bit
+  // for bit (timed ones may pick different algorithms, which round differently).
+  void set_conv_timing(bool timed);
   // Profiling covers compute_k and stacked score_many (each step synchronized and timed; slower
   // while on).
   void set_profiling(bool on) override;
