@@ -17,6 +17,10 @@
 
 namespace naswot::cli {
 
+// CUDA stacked execution (group size, workers) for NB-201 when neither --stack nor
+// NASWOT_CUDA_STACK says otherwise.
+inline constexpr std::pair<int, int> kNb201Stack{32, 3};
+
 struct RunOptions {
   std::string space = "nb201";
   std::string data = "synthetic";
@@ -28,7 +32,7 @@ struct RunOptions {
   std::string norm;    // empty: from the data spec
   int group = 0;       // 0: 1 on the CPU, 256 on the GPU
   std::string precision = "fp32";  // convolutions: fp32 | tf32 (CUDA opt-in, scores move)
-  std::string stack;               // CUDA stacked execution "G[,W]"; empty: NASWOT_CUDA_STACK or off
+  std::string stack;               // CUDA stacked execution "G[,W]"; empty: NASWOT_CUDA_STACK, else kNb201Stack for nb201, else off
   // darts, darts_in, nds only (search/darts_space.h): network size (0: C=32, 8 cells) and the
   // genotype source whose entries are the indices (an NDS JSON file or a genotype list).
   int width = 0;
