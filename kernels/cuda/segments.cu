@@ -165,6 +165,132 @@ __global__ void bn_add_pack_segments_kernel(const NodeSegment* __restrict__ tabl
   }
 }
 
+// NodePass::Batched. Per element the same operations as detail::node_value in the same order
+// (terms 0..count-1, BatchNorm as ((x - mean) * invstd) * gamma + beta, each rounded), so the bits
+// equal the per-element kernel's and the CPU twin's; only the order in which elements are visited
+// and where the BN parameters are read from change.
+constexpr int kStagedChannels = 128;  // BN parameters in shared memory up to this many channels
+constexpr int kBatchWords = 2;         // words a warp sums together (kNodeWordsPerWarp is a multiple)
+static_assert(kNodeWordsPerWarp % kBatchWords == 0, "whole batches of words per warp");
+
+__global__ void __launch_bounds__(kThreads, 4) bn_add_pack_segments_batched_kernel(
+    const NodeSegment* __restrict__ table, int segments, bool sum_from_zero, int64_t total_words, int64_t words,
+    int64_t units, int channels) {
+  __shared__ uint64_t staged[kNodeWords];
+  __shared__ float4 params[kMaxBnAddTerms * kStagedChannels];  // (mean, invstd, gamma, beta) per term, channel
+  const NodeSegment& seg = *reinterpret_cast<const NodeSegment*>(staged);
+  const int lane = static_cast<int>(threadIdx.x % 32);
+  const int64_t first = (static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32) * kNodeWordsPerWarp;
+  // The warp's first word: image and word within the image (one 64-bit division; later words step).
+  const int64_t first_image = first / words;
+  const int first_w = static_cast<int>(first - first_image * words);
+  const int64_t live = min(static_cast<int64_t>(kNodeWordsPerWarp), total_words - first);  // uniform per warp
+  // When channels divides 64, a lane meets the same channel in every word: (32 * half + lane) % C.
+  const bool lane_channels = 64 % channels == 0;
+  const int lane_channel[2] = {lane % channels, (32 + lane) % channels};
+  const bool staged_params = channels <= kStagedChannels;
+  for (int s = static_cast<int>(blockIdx.y); s < segments; s += static_cast<int>(gridDim.y)) {
+    __syncthreads();  // nobody reads the previous segment's descriptor or parameters any more
+    const auto* from = reinterpret_cast<const uint64_t*>(table + s);
+    for (int q = static_cast<int>(threadIdx.x); q < kNodeWords; q += static_cast<int>(blockDim.x)) staged[q] = from[q];
+    __syncthreads();
+    const int staged_terms = min(seg.num_terms, kMaxBnAddTerms);
+    if (staged_params) {
+      for (int q = static_cast<int>(threadIdx.x); q < staged_terms * channels; q += static_cast<int>(blockDim.x)) {
+        const int k = q / channels, c = q - k * channels;
+        const BnAddTerm& t = seg.terms[k];
+        if (!t.zero && t.mean != nullptr)
+          params[k * kStagedChannels + c] = make_float4(t.mean[c], t.invstd[c], t.gamma[c], t.beta[c]);
+      }
+      __syncthreads();
+    }
+    if (live <= 0) continue;  // after the barriers: every thread took part in them
+    const int count = min(seg.num_terms, kMaxBnAddTerms);
+    const int copies = min(seg.num_copies, kMaxNodeCopies);
+    // kBatchWords words at a time: 2 x kBatchWords elements per lane, summed term by term.
+    int64_t next_image = first_image;
+    int next_w = first_w;
+#pragma unroll 1
+    for (int r0 = 0; r0 < kNodeWordsPerWarp; r0 += kBatchWords) {
+      if (r0 >= live) break;  // uniform across the warp
+      int64_t image[kBatchWords];
+      int word_in_image[kBatchWords];
+#pragma unroll
+      for (int j = 0; j < kBatchWords; ++j) {
+        image[j] = next_image;
+        word_in_image[j] = next_w;
+        if (++next_w == words) {
+          next_w = 0;
+          ++next_image;
+        }
+      }
+      float v[kBatchWords][2] = {};  // count 0 (never planned) sums to 0, as node_value
+      for (int k = 0; k < count; ++k) {
+        const BnAddTerm& t = seg.terms[k];
+        const bool pooled = t.pool.kind != TermPoolKind::None;
+        const bool zero = t.zero;
+        const bool bn = !zero && t.mean != nullptr;
+        // A lane's two channels' parameters, read once per term when they hold for every word.
+        float4 lane_p[2] = {};
+        if (bn && lane_channels && staged_params) {
+          lane_p[0] = params[k * kStagedChannels + lane_channel[0]];
+          lane_p[1] = params[k * kStagedChannels + lane_channel[1]];
+        }
+#pragma unroll
+        for (int j = 0; j < kBatchWords; ++j) {
+          const int r = r0 + j;
+#pragma unroll
+          for (int half = 0; half < 2; ++half) {
+            const int u = word_in_image[j] * 64 + half * 32 + lane;
+            if (r >= live || u >= units) continue;
+            const int64_t e = image[j] * units + u;
+            float tv = pooled ? detail::pooled_term(t, image[j], u, channels) : t.x[e];
+            if (zero) {
+              tv = __fmul_rn(tv, 0.0f);  // cuda::zero's x * 0
+            } else if (bn) {
+              float4 p;
+              if (lane_channels && staged_params) {
+                p = lane_p[half];
+              } else {
+                const int c = u % channels;
+                p = staged_params ? params[k * kStagedChannels + c]
+                                  : make_float4(t.mean[c], t.invstd[c], t.gamma[c], t.beta[c]);
+              }
+              tv = __fadd_rn(__fmul_rn(__fmul_rn(__fsub_rn(tv, p.x), p.y), p.z), p.w);
+            }
+            if (k == 0)
+              v[j][half] = sum_from_zero ? __fadd_rn(0.0f, tv) : tv;
+            else
+              v[j][half] = __fadd_rn(v[j][half], tv);
+          }
+        }
+      }
+#pragma unroll
+      for (int j = 0; j < kBatchWords; ++j) {
+        const int r = r0 + j;
+        if (r >= live) break;  // uniform across the warp
+        unsigned votes[2];
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+          const int u = word_in_image[j] * 64 + half * 32 + lane;
+          bool positive = false;
+          if (u < units) {
+            const int64_t e = image[j] * units + u;
+            const float value = v[j][half];
+            if (seg.y != nullptr) seg.y[e] = value;
+            for (int i = 0; i < copies; ++i)
+              seg.copies[i][e] = (seg.copy_relu >> i) & 1u ? detail::relu_value(value) : value;
+            positive = value > 0.0f;
+          }
+          votes[half] = __ballot_sync(0xffffffffu, positive);
+        }
+        if (seg.bits != nullptr && lane == 0)
+          seg.bits[first + r] = static_cast<uint64_t>(votes[0]) | (static_cast<uint64_t>(votes[1]) << 32);
+      }
+    }
+  }
+}
+
 __global__ void popcount_k_segments_kernel(const PopcountSegment* __restrict__ table, int segments, int n,
                                            int64_t words, int64_t words_per_split, int splits, int64_t units) {
   if (!detail::popcount_k_upper_tile(blockIdx.y, blockIdx.x)) return;  // whole block: no barrier skipped
@@ -242,7 +368,7 @@ void batchnorm_stats_segments(const StatsSegment* table, int segments, int64_t r
 }
 
 void bn_add_pack_segments(const NodeSegment* table, int segments, bool sum_from_zero, int n, int64_t units,
-                          int channels, cudaStream_t stream) {
+                          int channels, cudaStream_t stream, NodePass pass) {
   if (!check_table("cuda::bn_add_pack_segments", table, segments)) return;
   NASWOT_EXPECT(n >= 1 && units >= 1 && channels >= 1 && units % channels == 0, BadInput,
                 "cuda::bn_add_pack_segments: n=" << n << " units=" << units << " channels=" << channels
@@ -256,6 +382,12 @@ void bn_add_pack_segments(const NodeSegment* table, int segments, bool sum_from_
   NASWOT_EXPECT(blocks <= 0x7fffffff, BadInput,
                 "cuda::bn_add_pack_segments: " << total << " words exceed one launch");
   const dim3 grid(static_cast<unsigned>(blocks), segment_grid(segments));
+  if (pass == NodePass::Batched) {
+    bn_add_pack_segments_batched_kernel<<<grid, kThreads, 0, stream>>>(table, segments, sum_from_zero, total, words,
+                                                                       units, channels);
+    NASWOT_CHECK_LAUNCH(bn_add_pack_segments_batched_kernel, stream);
+    return;
+  }
   bn_add_pack_segments_kernel<<<grid, kThreads, 0, stream>>>(table, segments, sum_from_zero, total, words, units,
                                                              channels);
   NASWOT_CHECK_LAUNCH(bn_add_pack_segments_kernel, stream);

@@ -60,8 +60,15 @@ struct NodeSegment {                // device pointers
   int num_copies = 0;                  // 0..kMaxNodeCopies (larger values are clamped)
   unsigned copy_relu = 0;              // bit i set: copies[i] = relu(y) (x < 0 ? 0 : x, NaN and -0 kept)
 };
+// Two kernels compute the same bits (the same float operations in the same order per element):
+//  * PerElement: per element, every term's descriptor and BN parameters are read as it is summed
+//    (the H200 measured it instruction- and load-latency-bound: 15-20% of DRAM bandwidth);
+//  * Batched (opt-in until measured; NASWOT_NODE_PASS=batched for the stacked runner): a block
+//    stages its segment's BN parameters (channels <= 128) in shared memory once, and a warp sums
+//    all its words' elements term by term, so that each term's loads are in flight together.
+enum class NodePass : uint8_t { PerElement, Batched };
 void bn_add_pack_segments(const NodeSegment* table, int segments, bool sum_from_zero, int n, int64_t units,
-                          int channels, cudaStream_t stream);
+                          int channels, cudaStream_t stream, NodePass pass = NodePass::PerElement);
 
 struct PopcountSegment {
   const uint64_t* bits = nullptr;  // device [n][words], padding bits zero

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
+#include <string>
 
 #include "kernels/cpu/signpack.h"
 #include "kernels/cuda/conv2d.cuh"
@@ -77,6 +79,12 @@ void StackProfile::add(const StackProfile& o) {
 
 StackRunner::StackRunner() : m_stream(make_stream()), m_cudnn(make_cudnn_handle()) {
   NASWOT_CHECK_CUDNN(cudnnSetStream(m_cudnn.get(), m_stream.get()));
+  if (const char* pass = std::getenv("NASWOT_NODE_PASS"); pass != nullptr && *pass != '\0') {
+    const std::string p(pass);
+    NASWOT_EXPECT(p == "per-element" || p == "batched", BadInput,
+                  "NASWOT_NODE_PASS='" << p << "': expected per-element or batched");
+    m_node_pass = p == "batched" ? cuda::NodePass::Batched : cuda::NodePass::PerElement;
+  }
 }
 
 const float* StackRunner::cached_param(const ParamTensor* tensor, bool ohwi) const {
@@ -392,7 +400,7 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
           lap(StackCost::BnStats);
         }
         cuda::bn_add_pack_segments(segs, static_cast<int>(node.archs.size()), node.sum_from_zero, node.out.n,
-                                   node.out.per_image(), node.out.c, stream);
+                                   node.out.per_image(), node.out.c, stream, m_node_pass);
         lap(StackCost::Node);
         cost = StackCost::Popcount;
         cuda::popcount_k_segments(pops, static_cast<int>(node.uses.size()), node.out.n, cpu::sign_words(node.out.per_image()), node.out.per_image(),

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/cuda/segments.cuh"
 #include "runtime/cuda/conv_plan.h"
 #include "runtime/cuda/memory.h"
 #include "runtime/cuda/stack_plan.h"
@@ -53,6 +54,10 @@ class StackRunner {
   void enqueue(const StackPlan& sp, const float* batch, ConvPlanCache& convs, const std::vector<int64_t*>& k_out,
                StackProfile* profile = nullptr);
   cudaStream_t stream() const { return m_stream.get(); }
+  // Which node-pass kernel the following enqueue() calls use (cuda::NodePass; both give the same
+  // bits). The default comes from NASWOT_NODE_PASS (per-element | batched; unset: per-element).
+  void set_node_pass(cuda::NodePass pass) { m_node_pass = pass; }
+  cuda::NodePass node_pass() const { return m_node_pass; }
   // Called after every step of later enqueue() calls with the step's index, the stream
   // synchronized (tests compare each step with the CPU replay). Empty: none.
   void set_step_hook(std::function<void(size_t step)> hook) { m_hook = std::move(hook); }
@@ -79,6 +84,7 @@ class StackRunner {
   CudnnHandle m_cudnn;
   DeviceBuffer<unsigned char> m_arena;
   size_t m_tensor_bytes = 0, m_workspace_bytes = 0, m_scratch_bytes = 0;
+  cuda::NodePass m_node_pass = cuda::NodePass::PerElement;
   PinnedBuffer<unsigned char> m_tables_host;
   DeviceBuffer<unsigned char> m_tables;
   size_t m_tables_used = 0;

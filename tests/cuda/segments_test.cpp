@@ -262,9 +262,10 @@ struct NodeCase {
   bool sum_from_zero;
 };
 
-void check_node(const NodeCase& k, uint32_t seed) {
+void check_node(const NodeCase& k, uint32_t seed, cuda::NodePass pass) {
   SCOPED_TRACE(testing::Message() << "segments=" << k.segments << " n=" << k.n << " " << k.h << "x" << k.w << "x"
-                                  << k.c << " sum_from_zero=" << k.sum_from_zero);
+                                  << k.c << " sum_from_zero=" << k.sum_from_zero << " pass "
+                                  << (pass == cuda::NodePass::Batched ? "batched" : "per-element"));
   const int term_counts[] = {1, 8, 3, 5, 2, 4, 7, 6};
   const int64_t units = static_cast<int64_t>(k.h) * k.w * k.c;
   const int64_t words = cpu::sign_words(units);
@@ -319,7 +320,7 @@ void check_node(const NodeCase& k, uint32_t seed) {
 
   auto table = upload_table(dev_table, s.get());
   cuda::bn_add_pack_segments(as_table<cuda::NodeSegment>(table), k.segments, k.sum_from_zero, k.n, units, k.c,
-                             s.get());
+                             s.get(), pass);
   for (size_t q = 0; q < segs; ++q) {
     SCOPED_TRACE(testing::Message() << "segment " << q << " num_terms=" << host_table[q].num_terms);
     const std::vector<float> gy = dy[q].download();
@@ -351,9 +352,14 @@ TEST(CudaSegments, BnAddPackMatchesCpu) {
                             {8, 3, 4, 4, 16, true},   // num_terms 1..8
                             {4, 2, 7, 3, 1, false},   // one channel
                             {3, 128, 8, 8, 16, true},
-                            {2, 16, 32, 32, 16, true}};
-  uint32_t seed = kSegSeed + 200;
-  for (const NodeCase& k : cases) check_node(k, seed += 1000);
+                            {2, 16, 32, 32, 16, true},
+                            {3, 5, 4, 4, 64, false},    // C = 64: a lane's channel differs per half
+                            {2, 3, 3, 3, 48, true},     // C = 48 does not divide 64
+                            {2, 2, 2, 2, 160, false}};  // C = 160: BN parameters not staged (batched)
+  for (cuda::NodePass pass : {cuda::NodePass::PerElement, cuda::NodePass::Batched}) {
+    uint32_t seed = kSegSeed + 200;  // the same cases for both passes
+    for (const NodeCase& k : cases) check_node(k, seed += 1000, pass);
+  }
 }
 
 // --- popcount K -----------------------------------------------------------------------------

@@ -211,8 +211,7 @@ TEST(CudaStacked, ProfilingReportsStepKindsAndKeepsK) {
 // for the lanes): after every step the block it wrote is downloaded and compared with the
 // replay's; every step's deviation is printed and the first one beyond convolution rounding is
 // marked, so a stacked bug is located in one GPU run. K is compared at the end.
-TEST(CudaStacked, StepByStepMatchesCpuReplay) {
-  NASWOT_REQUIRE_CUDA_DEVICE();
+void check_step_by_step(cuda::NodePass pass) {
   const rt::Shape4 shape{8, 32, 32, 3};
   std::vector<rt::Graph> gs;
   for (int i = 0; i < 6; ++i) gs.push_back(cells::build_nb201(cells::nb201_from_preindex(i * 2609 + 5)));
@@ -240,6 +239,7 @@ TEST(CudaStacked, StepByStepMatchesCpuReplay) {
   for (size_t i = 0; i < s.plans.size(); ++i) k_out.push_back(k.data() + i * kk);
   rt::ConvPlanCache convs;
   rt::StackRunner runner;
+  runner.set_node_pass(pass);
   int failures = 0;
   runner.set_step_hook([&](size_t p) {
     cpu.step(p);
@@ -312,6 +312,16 @@ TEST(CudaStacked, StepByStepMatchesCpuReplay) {
     EXPECT_LE(flips, kMaxFlipRate * bits) << "architecture " << i << ": K differs from the replay's by ~" << flips
                                           << " flipped code bits of " << bits;
   }
+}
+
+TEST(CudaStacked, StepByStepMatchesCpuReplay) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  check_step_by_step(cuda::NodePass::PerElement);
+}
+
+TEST(CudaStacked, StepByStepMatchesCpuReplayWithTheBatchedNodePass) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  check_step_by_step(cuda::NodePass::Batched);
 }
 
 TEST(CudaStacked, RejectsBadSettings) {
