@@ -96,14 +96,11 @@ std::unique_ptr<rt::Backend> make_run_backend(const RunOptions& o, int device_hi
   const std::pair<int, int> stack = o.stack.empty() ? std::pair{-1, 0} : parse_stack(o.stack);
   std::unique_ptr<rt::Backend> backend = rt::make_backend(rt::parse_backend_kind(o.backend), device_hint);
   backend->set_conv_precision(precision);
-  if (stack.first >= 0) {
-    backend->set_stacking(stack.first, stack.second);
-  } else if (backend->name() == "cuda" && o.space == "nb201" && std::getenv("NASWOT_CUDA_STACK") == nullptr) {
-    // NB-201's default on the GPU: stacked groups of kNb201Stack (H200, 2026-12-04: 400 archs/s
-    // against the lanes' 317, scores within 1e-6 of the lanes; DARTS stays on the lanes, where
-    // stacking measured 8% slower).
-    backend->set_stacking(kNb201Stack.first, kNb201Stack.second);
-  }
+  // Without --stack, NB-201 on the GPU is stacked (H200, 2026-12-04: 400 archs/s against the
+  // lanes' 317, scores within 1e-6 of the lanes); DARTS stays on the lanes (stacked 8% slower).
+  const std::pair<int, int> chosen =
+      stack.first >= 0 ? stack : default_stacking(o.space, backend->name(), std::getenv("NASWOT_CUDA_STACK") != nullptr);
+  if (chosen.first >= 0) backend->set_stacking(chosen.first, chosen.second);
   return backend;
 }
 

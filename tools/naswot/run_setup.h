@@ -21,6 +21,15 @@ namespace naswot::cli {
 // NASWOT_CUDA_STACK says otherwise.
 inline constexpr std::pair<int, int> kNb201Stack{32, 3};
 
+// The stacking make_run_backend gives a backend when --stack is not given: kNb201Stack for nb201
+// on the cuda backend unless NASWOT_CUDA_STACK is set (the backend then reads it), else {-1, 0}:
+// the backend's own default.
+inline std::pair<int, int> default_stacking(const std::string& space, const std::string& backend_name,
+                                            bool env_stack_set) {
+  if (backend_name == "cuda" && space == "nb201" && !env_stack_set) return kNb201Stack;
+  return {-1, 0};
+}
+
 struct RunOptions {
   std::string space = "nb201";
   std::string data = "synthetic";
