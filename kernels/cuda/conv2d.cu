@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "kernels/cuda/conv2d.cuh"
+#include "kernels/cuda/conv2d_tiled.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_info.cuh"
 
@@ -85,6 +86,10 @@ void conv2d(const Conv2dLaunch& launch, const Conv2dShape& s, const float* x, co
             const float* bias, float* y, void* workspace, cudaStream_t stream) {
   if (launch.direct) {
     conv2d_direct(s, x, weight_ohwi, bias, y, stream);
+    return;
+  }
+  if (launch.tiled) {
+    conv2d_tiled(s, x, weight_ohwi, bias, y, stream);
     return;
   }
   NASWOT_EXPECT(launch.handle != nullptr && launch.x_desc != nullptr && launch.w_desc != nullptr &&

@@ -30,6 +30,7 @@ struct Conv2dLaunch {  // non-owning views of a cached plan
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
   size_t workspace_bytes = 0;
   bool direct = false;  // run conv2d_direct; the cuDNN fields are unused
+  bool tiled = false;   // run conv2d_tiled (conv2d_tiled.cuh); the cuDNN fields are unused
 };
 
 // x: [n, h, w, c_in]; weight_ohwi: [c_out, kh, kw, c_in/groups]; bias: [c_out] or nullptr;

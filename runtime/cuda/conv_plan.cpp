@@ -12,6 +12,7 @@
 #include <sstream>
 #include <vector>
 
+#include "kernels/cuda/conv2d_tiled.cuh"
 #include "kernels/cuda/cuda_check.h"
 
 namespace naswot::rt {
@@ -40,7 +41,13 @@ struct Candidate {
   cudnnConvolutionFwdAlgo_t algo;
   cudnnMathType_t math;
   size_t bytes;
+  bool tiled = false;  // naswot's conv2d_tiled (algo, math unused; FMA math, no workspace)
 };
+
+bool own_kernel_enabled() {
+  const char* v = std::getenv("NASWOT_CONV_OWN");
+  return v != nullptr && std::string(v) == "1";
+}
 
 // The admissible algorithms for the current descriptors, in cuDNN's rank order. Fp32: FMA math and
 // the kAdmissible family only; Tf32: whatever math and deterministic algorithm cuDNN ranks. When
@@ -96,13 +103,18 @@ std::vector<Candidate> candidates(cudnnHandle_t handle, ConvPlan& p, ConvMath ma
 // or a negative value when cuDNN refuses to run it. Buffers hold zeros: the time of these
 // algorithms does not depend on the values.
 constexpr int kTimedRuns = 2;
-float time_candidate(cudnnHandle_t handle, ConvPlan& p, const Candidate& c, const void* x, const void* w, void* y,
-                     void* ws) {
-  if (cudnnSetConvolutionMathType(p.conv.get(), c.math) != CUDNN_STATUS_SUCCESS) return -1.0f;
+float time_candidate(cudnnHandle_t handle, ConvPlan& p, const cuda::Conv2dShape& s, const Candidate& c,
+                     const void* x, const void* w, void* y, void* ws) {
+  if (!c.tiled && cudnnSetConvolutionMathType(p.conv.get(), c.math) != CUDNN_STATUS_SUCCESS) return -1.0f;
   cudaStream_t stream = nullptr;
   NASWOT_CHECK_CUDNN(cudnnGetStream(handle, &stream));
   const float alpha = 1.0f, beta = 0.0f;
   auto run = [&] {
+    if (c.tiled) {
+      cuda::conv2d_tiled(s, static_cast<const float*>(x), static_cast<const float*>(w), nullptr,
+                         static_cast<float*>(y), stream);
+      return CUDNN_STATUS_SUCCESS;
+    }
     return cudnnConvolutionForward(handle, &alpha, p.x.get(), x, p.w.get(), w, p.conv.get(), c.algo,
                                    c.bytes > 0 ? ws : nullptr, c.bytes, &beta, p.y.get(), y);
   };
@@ -128,8 +140,9 @@ int64_t elements(const TensorDescriptor& d) {
 // The fastest of `cands` on this plan's shape (index into cands); the times go to `log`.
 // `scratch` (grow-only, kept by the cache: freeing device memory would synchronize the device
 // under other workers' feet) holds input, filter, output and workspace.
-size_t fastest(cudnnHandle_t handle, ConvPlan& p, const ConvKey& key, const std::vector<Candidate>& cands,
-               DeviceBuffer<unsigned char>& scratch, std::ostringstream& log, float& best_ms) {
+size_t fastest(cudnnHandle_t handle, ConvPlan& p, const ConvKey& key, const cuda::Conv2dShape& s,
+               const std::vector<Candidate>& cands, DeviceBuffer<unsigned char>& scratch, std::ostringstream& log,
+               float& best_ms) {
   size_t ws_bytes = 0;
   for (const Candidate& c : cands) ws_bytes = std::max(ws_bytes, c.bytes);
   auto aligned = [](size_t bytes) { return (bytes + 255) / 256 * 256; };
@@ -152,8 +165,11 @@ size_t fastest(cudnnHandle_t handle, ConvPlan& p, const ConvKey& key, const std:
   size_t best = cands.size();
   best_ms = 0.0f;
   for (size_t i = 0; i < cands.size(); ++i) {
-    const float ms = time_candidate(handle, p, cands[i], x, w, y, ws);
-    log << " [algo " << cands[i].algo << " math " << cands[i].math << " bytes " << cands[i].bytes << ": ";
+    const float ms = time_candidate(handle, p, s, cands[i], x, w, y, ws);
+    if (cands[i].tiled)
+      log << " [naswot conv2d_tiled: ";
+    else
+      log << " [algo " << cands[i].algo << " math " << cands[i].math << " bytes " << cands[i].bytes << ": ";
     if (ms < 0.0f) {
       log << "refused]";
       continue;
@@ -223,8 +239,12 @@ std::unique_ptr<ConvPlan> ConvPlanCache::build(cudnnHandle_t handle, const ConvK
                                << " differs from naswot's " << key.n << "x" << key.k << "x" << s.out_h() << "x"
                                << s.out_w());
     NASWOT_CHECK_CUDNN(cudnnSetTensor4dDescriptor(p->y.get(), CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, on, oc, oh, ow));
-    const std::vector<Candidate> cands = candidates(handle, *p, key.math, tried);
+    std::vector<Candidate> cands = candidates(handle, *p, key.math, tried);
     if (cands.empty()) continue;
+    // naswot's own kernel competes in fp32 timing when asked for (KRSC filters, as it reads them).
+    if (own_kernel_enabled() && ohwi && key.math == ConvMath::Fp32 && m_choice == ConvChoice::Timed &&
+        cuda::conv2d_tiled_supports(s))
+      cands.push_back({CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, CUDNN_FMA_MATH, 0, true});
     p->filter_ohwi = ohwi;
     size_t pick = 0;  // Heuristic, or a single candidate: cuDNN's first
     const char* how = "heuristic";
@@ -235,17 +255,19 @@ std::unique_ptr<ConvPlan> ConvPlanCache::build(cudnnHandle_t handle, const ConvK
       size_t found = cands.size();
       if (v != m_verdicts.end() && v->second.filter_ohwi == ohwi)
         for (size_t i = 0; i < cands.size(); ++i)
-          if (cands[i].algo == v->second.algo && cands[i].math == v->second.math) found = i;
+          if (cands[i].tiled == v->second.tiled &&
+              (cands[i].tiled || (cands[i].algo == v->second.algo && cands[i].math == v->second.math)))
+            found = i;
       if (found < cands.size()) {
         pick = found;
         how = "timed (bucket verdict)";
       } else {
         std::ostringstream times;
         float best_ms = 0.0f;
-        pick = fastest(handle, *p, key, cands, m_timing_scratch, times, best_ms);
+        pick = fastest(handle, *p, key, s, cands, m_timing_scratch, times, best_ms);
         m_timings += static_cast<int64_t>(cands.size());
         p->measured_ms = best_ms;
-        m_verdicts[bucket] = Verdict{cands[pick].algo, cands[pick].math, ohwi};
+        m_verdicts[bucket] = Verdict{cands[pick].algo, cands[pick].math, ohwi, cands[pick].tiled};
         how = "timed";
         tried << " timed:" << times.str();
       }
@@ -253,9 +275,11 @@ std::unique_ptr<ConvPlan> ConvPlanCache::build(cudnnHandle_t handle, const ConvK
     NASWOT_CHECK_CUDNN(cudnnSetConvolutionMathType(p->conv.get(), cands[pick].math));
     p->algo = cands[pick].algo;
     p->workspace_bytes = cands[pick].bytes;
+    p->tiled = cands[pick].tiled;
     if (log_choices())
-      std::fprintf(stderr, "naswot: conv plan %s: algo %d math %d workspace %zu bytes, %s%s\n", describe(key).c_str(),
-                   static_cast<int>(p->algo), static_cast<int>(cands[pick].math), p->workspace_bytes, how,
+      std::fprintf(stderr, "naswot: conv plan %s: %s%d math %d workspace %zu bytes, %s%s\n", describe(key).c_str(),
+                   p->tiled ? "naswot conv2d_tiled (not cuDNN) " : "algo ", static_cast<int>(p->algo),
+                   static_cast<int>(cands[pick].math), p->workspace_bytes, how,
                    std::string(how) == "timed" ? tried.str().c_str() : "");
     return p;
   }
@@ -308,6 +332,7 @@ cuda::Conv2dLaunch ConvPlan::view(cudnnHandle_t handle) const {
   v.algo = algo;
   v.workspace_bytes = workspace_bytes;
   v.direct = direct;
+  v.tiled = tiled;
   return v;
 }
 

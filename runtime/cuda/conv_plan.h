@@ -22,6 +22,9 @@
 // When cuDNN offers nothing admissible the plan is `direct` (cuda::conv2d_direct, slow, with a
 // warning on stderr); NASWOT_CONV_DIRECT=1 forces that for every shape (diagnosis).
 // NASWOT_CONV_LOG=1 prints each choice (candidates and times) on stderr.
+// NASWOT_CONV_OWN=1 adds naswot's own kernel (kernels/cuda/conv2d_tiled.cuh, fp32 FMA, KRSC
+// filters) to the timed candidates of the shapes it supports. Opt-in until its tests have run on
+// a device.
 // Layout: NHWC activations; filters KRSC (PyTorch OIHW reordered on the host) when cuDNN accepts
 // it, else KCRS (= OIHW as is); ConvPlan::filter_ohwi says which one the weights must be in.
 #pragma once
@@ -71,6 +74,7 @@ struct ConvPlan {
   size_t workspace_bytes = 0;
   bool filter_ohwi = true;  // weights in KRSC (true) or OIHW (false)
   bool direct = false;      // cuDNN had no admissible algorithm (or NASWOT_CONV_DIRECT=1)
+  bool tiled = false;       // naswot's conv2d_tiled won the timing (NASWOT_CONV_OWN=1 only)
   float measured_ms = -1.0f;  // the winner's time when it was timed (ConvChoice::Timed, > 1 candidate)
   cuda::Conv2dLaunch view(cudnnHandle_t handle) const;
 };
@@ -102,6 +106,7 @@ class ConvPlanCache {
     cudnnConvolutionFwdAlgo_t algo;
     cudnnMathType_t math;
     bool filter_ohwi;
+    bool tiled;
   };
   std::map<ConvKey, Verdict> m_verdicts;
   DeviceBuffer<unsigned char> m_timing_scratch;  // Timed misses: buffers to run candidates on (grow-only)

@@ -3,14 +3,17 @@
 // its own order (FP32 FMA, no TF32); with inputs in [-1, 1] and PyTorch-scaled weights |y| is
 // O(1) and the float summation error is ~sqrt(fan_in) * 6e-8 ~ 2e-6 at fan_in 576 (3x3x64).
 // Shapes: NB-201's 3x3 and 1x1 edges, the stride-2 ResNet conv, a strided stem-like conv with
-// bias, grouped and dilated convolutions, one image with one channel. Also: the plan cache
-// misses once and then hits for an identical key, and the host OIHW -> OHWI reorder.
+// bias, grouped and dilated convolutions, one image with one channel. Every shape also runs
+// naswot's direct kernel and, where it applies, its register-tiled kernel (conv2d_tiled.cuh)
+// against the same reference. Also: the plan cache misses once and then hits for an identical
+// key, and the host OIHW -> OHWI reorder.
 #include <cmath>
 #include <cstdlib>
 
 #include "cuda_test_util.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cuda/conv2d.cuh"
+#include "kernels/cuda/conv2d_tiled.cuh"
 #include "runtime/cuda/conv_plan.h"
 
 namespace naswot::test {
@@ -62,15 +65,22 @@ void check_conv(const cpu::Conv2dShape& s, bool bias, rt::ConvChoice choice = rt
   EXPECT_TRUE(dy.guards_intact()) << "conv wrote outside y";
   EXPECT_TRUE(ws.guards_intact()) << "conv wrote outside its workspace";
 
-  // naswot's direct kernel (the fallback when cuDNN has no admissible algorithm), same tolerance.
+  // naswot's own kernels, KRSC weights, same tolerance: the direct one (the fallback when cuDNN has
+  // no admissible algorithm) and, where it applies, the register-tiled one (NASWOT_CONV_OWN=1).
   std::vector<float> w_ohwi(wn);
   cuda::conv2d_weight_oihw_to_ohwi(w.data(), s.c_out, cig, s.kernel_h, s.kernel_w, w_ohwi.data());
   auto dw_ohwi = to_device(w_ohwi, stream.get());
-  DeviceGuarded<float> dy_direct(yn, stream.get());
-  cuda::conv2d_direct(s, dx.data(), dw_ohwi.data(), bias ? db.data() : nullptr, dy_direct.data(), stream.get());
-  const std::vector<float> got_direct = dy_direct.download();
-  EXPECT_TRUE(all_close(got_direct.data(), ref.data(), yn, kConvAtol, kConvRtol)) << "direct kernel";
-  EXPECT_TRUE(dy_direct.guards_intact()) << "direct conv wrote outside y";
+  auto check_own = [&](const char* what, auto&& run) {
+    DeviceGuarded<float> dy_own(yn, stream.get());
+    run(dy_own.data());
+    const std::vector<float> got_own = dy_own.download();
+    EXPECT_TRUE(all_close(got_own.data(), ref.data(), yn, kConvAtol, kConvRtol)) << what;
+    EXPECT_TRUE(dy_own.guards_intact()) << what << " wrote outside y";
+  };
+  const float* b_dev = bias ? db.data() : nullptr;
+  check_own("direct kernel", [&](float* out) { cuda::conv2d_direct(s, dx.data(), dw_ohwi.data(), b_dev, out, stream.get()); });
+  if (cuda::conv2d_tiled_supports(s))
+    check_own("tiled kernel", [&](float* out) { cuda::conv2d_tiled(s, dx.data(), dw_ohwi.data(), b_dev, out, stream.get()); });
 }
 
 cpu::Conv2dShape shape(int n, int h, int w, int c, int k, int r, int stride, int pad, int dilation = 1, int groups = 1) {
@@ -95,6 +105,27 @@ TEST(CudaConv2d, MatchesCpuReferenceOnNb201Shapes) {
   check_conv(shape(128, 32, 32, 16, 16, 1, 1, 0), false);  // nor_conv_1x1
   check_conv(shape(128, 32, 32, 16, 32, 3, 2, 1), false);  // ResNet conv_a
   check_conv(shape(128, 8, 8, 64, 64, 3, 1, 1), false);    // last stage
+}
+
+TEST(CudaConv2d, TiledKernelCoversItsShapes) {  // host only: which shapes conv2d_tiled takes
+  EXPECT_TRUE(cuda::conv2d_tiled_supports(shape(128, 32, 32, 16, 16, 3, 1, 1)));
+  EXPECT_TRUE(cuda::conv2d_tiled_supports(shape(128, 8, 8, 64, 64, 3, 1, 1)));
+  EXPECT_TRUE(cuda::conv2d_tiled_supports(shape(4096, 32, 32, 16, 32, 3, 2, 1)));
+  EXPECT_FALSE(cuda::conv2d_tiled_supports(shape(128, 32, 32, 3, 16, 3, 1, 1))) << "stem: c_in 3";
+  EXPECT_FALSE(cuda::conv2d_tiled_supports(shape(2, 6, 6, 8, 12, 3, 1, 1, 1, 4))) << "groups";
+  EXPECT_FALSE(cuda::conv2d_tiled_supports(shape(2, 6, 6, 8, 24, 3, 1, 1))) << "c_out 24";
+  EXPECT_FALSE(cuda::conv2d_tiled_supports(shape(2, 6, 6, 128, 64, 1, 1, 0))) << "weights over 16 KB";
+}
+
+TEST(CudaConv2d, TiledKernelMatchesCpuReference) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  // check_conv compares every kernel that supports the shape, conv2d_tiled included.
+  check_conv(shape(3, 7, 5, 8, 16, 3, 2, 1), true);         // odd sizes, stride 2, bias
+  check_conv(shape(2, 9, 9, 4, 32, 3, 1, 2, 2), false);     // dilation 2, c_in 4
+  check_conv(shape(1, 1, 1, 12, 64, 1, 1, 0), true);        // one pixel
+  check_conv(shape(5, 11, 13, 64, 64, 3, 1, 1), false);     // 715 pixels: a partial block, K = 64
+  check_conv(shape(300, 16, 16, 32, 32, 1, 1, 0), false);   // many blocks, 1x1, K = 32
+  check_conv(shape(2, 10, 10, 16, 16, 5, 1, 2), false);     // 5x5
 }
 
 TEST(CudaConv2d, BothChoicesMatchCpuReferenceOnAStackedShape) {
