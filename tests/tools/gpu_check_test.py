@@ -289,6 +289,31 @@ class Plumbing(unittest.TestCase):
     # What tools/gpu-check leaves out of details.tar.gz (the device tool returns at most 8 files).
     KEPT = ("gpu-check.log", "summary.json", "cuda_tests.log", "conv_algos.txt", "profile.txt", "profile_stacked.txt")
 
+    def test_stack_configs_are_read_as_documented(self):
+        # Stage f2's configurations decide which kernels a device call measures: read them without a device.
+        def listed(configs):
+            env = dict(os.environ, OUT=self.path("gpu-check-configs"), GPU_CHECK_LIST_STACK_CONFIGS="1")
+            if configs is not None:
+                env["STACK_CONFIGS"] = configs
+            return subprocess.run(["bash", os.path.join(ROOT, "tools", "gpu-check")], env=env, capture_output=True,
+                                  text=True, timeout=60)
+        r = listed(None)  # the default list
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = [line.split("\t") for line in r.stdout.splitlines()]
+        self.assertIn(["32,3", "32,3", "fp32", "per-element", "0", "32_3_fp32"], rows)
+        self.assertIn(["32,3", "32,3+batched", "fp32", "batched", "0", "32_3_fp32_batched"], rows)
+        self.assertIn(["32,3", "32,3+own", "fp32", "per-element", "1", "32_3_fp32_own"], rows)
+        self.assertEqual(len({row[5] for row in rows}), len(rows), "every configuration writes its own file")
+        r = listed("64,2:tf32:batched:own 16")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([line.split("\t") for line in r.stdout.splitlines()],
+                         [["64,2", "64,2+batched+own", "tf32", "batched", "1", "64_2_tf32_batched_own"],
+                          ["16", "16", "fp32", "per-element", "0", "16_fp32"]])
+        for bad in ("32,3:fast", "x,3", "32,3,1"):
+            r = listed(bad)
+            self.assertEqual(r.returncode, 1, bad)
+            self.assertIn("stack config", r.stderr)
+
     def test_script_prints_the_summary_with_every_stage_left_out(self):
         out = self.path("gpu-check-out")
         # Files the stages would have written, seeded: those read first stay, the rest go into details.tar.gz.
