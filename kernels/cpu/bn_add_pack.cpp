@@ -6,6 +6,7 @@
 #include "kernels/cpu/bn_add_pack.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <vector>
 
@@ -32,6 +33,9 @@ void check_term_pool(const char* who, int k, const TermPool& p, bool plain, int6
                 who << ": term " << k << ": pool kernel=" << p.kernel << " stride=" << p.stride << " pad=" << p.pad
                     << " over " << p.in_h << "x" << p.in_w
                     << ", expected kernel, stride >= 1, 0 <= pad <= kernel/2 and the window inside the padded input");
+  NASWOT_EXPECT(static_cast<int64_t>(p.in_h) * p.in_w * channels <= INT_MAX, BadInput,
+                who << ": term " << k << ": pool input " << p.in_h << "x" << p.in_w << "x" << channels
+                    << " per image exceeds 32-bit indexing (the CUDA twins index one image in 32 bits)");
   NASWOT_EXPECT(static_cast<int64_t>(p.out_h()) * p.out_w() * channels == units, BadInput,
                 who << ": term " << k << ": pool output " << p.out_h() << "x" << p.out_w() << "x" << channels
                     << " is not the node's " << units << " units per image");

@@ -49,10 +49,11 @@ __global__ void __launch_bounds__(kThreads, 2) conv2d_tiled_kernel(const TiledGe
   for (int r = 0; r < g.kh; ++r) {
     for (int q = 0; q < g.kw; ++q) {
       __syncthreads();  // the previous tap's weights are no longer read
-      // ws[c * K + k] = weight[k][r][q][c]
+      // ws[c * K + k] = weight[k][r][q][c]: consecutive threads write consecutive words (no bank
+      // conflicts); the strided global reads are one tap of a small filter, from L2.
       for (int e = tid; e < g.c * K; e += kThreads) {
-        const int k = e / g.c, c = e - k * g.c;
-        ws[c * K + k] = weight[((static_cast<int64_t>(k) * g.kh + r) * g.kw + q) * g.c + c];
+        const int c = e / K, k = e - c * K;
+        ws[e] = weight[((static_cast<int64_t>(k) * g.kh + r) * g.kw + q) * g.c + c];
       }
       __syncthreads();
       const float4* in[TM];

@@ -44,9 +44,15 @@ struct Candidate {
   bool tiled = false;  // naswot's conv2d_tiled (algo, math unused; FMA math, no workspace)
 };
 
-bool own_kernel_enabled() {
+// NASWOT_CONV_OWN: unset or "0" = cuDNN only; "1" = conv2d_tiled competes in the timing; "force" =
+// conv2d_tiled wherever it applies, untimed (tests and diagnosis). Anything else is BadInput.
+enum class OwnKernel : uint8_t { Off, Compete, Force };
+OwnKernel own_kernel_mode() {
   const char* v = std::getenv("NASWOT_CONV_OWN");
-  return v != nullptr && std::string(v) == "1";
+  if (v == nullptr || std::string(v).empty() || std::string(v) == "0") return OwnKernel::Off;
+  if (std::string(v) == "1") return OwnKernel::Compete;
+  if (std::string(v) == "force") return OwnKernel::Force;
+  throw_error(ErrorKind::BadInput, std::string("NASWOT_CONV_OWN='") + v + "': expected 0, 1 or force");
 }
 
 // The admissible algorithms for the current descriptors, in cuDNN's rank order. Fp32: FMA math and
@@ -241,13 +247,17 @@ std::unique_ptr<ConvPlan> ConvPlanCache::build(cudnnHandle_t handle, const ConvK
     NASWOT_CHECK_CUDNN(cudnnSetTensor4dDescriptor(p->y.get(), CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, on, oc, oh, ow));
     std::vector<Candidate> cands = candidates(handle, *p, key.math, tried);
     if (cands.empty()) continue;
-    // naswot's own kernel competes in fp32 timing when asked for (KRSC filters, as it reads them).
-    if (own_kernel_enabled() && ohwi && key.math == ConvMath::Fp32 && m_choice == ConvChoice::Timed &&
-        cuda::conv2d_tiled_supports(s))
-      cands.push_back({CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, CUDNN_FMA_MATH, 0, true});
+    // naswot's own kernel competes in fp32 timing when asked for, or is forced (KRSC filters, as it
+    // reads them; considered only where cuDNN has a KRSC plan too).
+    const OwnKernel own = own_kernel_mode();
+    if (own != OwnKernel::Off && ohwi && key.math == ConvMath::Fp32 && cuda::conv2d_tiled_supports(s)) {
+      if (own == OwnKernel::Force) cands.clear();
+      if (own == OwnKernel::Force || m_choice == ConvChoice::Timed)
+        cands.push_back({CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, CUDNN_FMA_MATH, 0, true});
+    }
     p->filter_ohwi = ohwi;
     size_t pick = 0;  // Heuristic, or a single candidate: cuDNN's first
-    const char* how = "heuristic";
+    const char* how = cands.size() == 1 && cands[0].tiled ? "forced (NASWOT_CONV_OWN=force)" : "heuristic";
     if (m_choice == ConvChoice::Timed && cands.size() > 1) {
       ConvKey bucket = key;
       bucket.n = round_up_pow2(key.n);

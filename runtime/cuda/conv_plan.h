@@ -23,8 +23,8 @@
 // warning on stderr); NASWOT_CONV_DIRECT=1 forces that for every shape (diagnosis).
 // NASWOT_CONV_LOG=1 prints each choice (candidates and times) on stderr.
 // NASWOT_CONV_OWN=1 adds naswot's own kernel (kernels/cuda/conv2d_tiled.cuh, fp32 FMA, KRSC
-// filters) to the timed candidates of the shapes it supports. Opt-in until its tests have run on
-// a device.
+// filters) to the timed candidates of the shapes it supports; NASWOT_CONV_OWN=force uses it
+// wherever it applies, untimed (tests, diagnosis). Opt-in until its tests have run on a device.
 // Layout: NHWC activations; filters KRSC (PyTorch OIHW reordered on the host) when cuDNN accepts
 // it, else KCRS (= OIHW as is); ConvPlan::filter_ohwi says which one the weights must be in.
 #pragma once

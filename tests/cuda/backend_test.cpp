@@ -62,8 +62,7 @@ void as_pointers(const Nets& nets, std::vector<const rt::Plan*>& plans, std::vec
   }
 }
 
-TEST(CudaBackendNb201, ScoresMatchCpu) {
-  NASWOT_REQUIRE_CUDA_DEVICE();
+void expect_scores_match_cpu() {
   const rt::Batch batch = cifar_like_batch();
   rt::CpuBackend cpu;
   rt::CudaBackend gpu;
@@ -92,6 +91,26 @@ TEST(CudaBackendNb201, ScoresMatchCpu) {
     } else {
       EXPECT_EQ(lg.value, lc.value);
     }
+  }
+}
+
+TEST(CudaBackendNb201, ScoresMatchCpu) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  expect_scores_match_cpu();
+}
+
+// NASWOT_CONV_OWN=force: every cell convolution through naswot's conv2d_tiled (the stem's 3
+// input channels stay with cuDNN), through the plan path (ConvPlan::tiled, KRSC weights).
+TEST(CudaBackendNb201, ScoresMatchCpuWithNaswotsOwnConv) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  const char* saved = std::getenv("NASWOT_CONV_OWN");
+  const std::string keep = saved != nullptr ? saved : "";
+  setenv("NASWOT_CONV_OWN", "force", 1);
+  expect_scores_match_cpu();
+  if (saved != nullptr) {
+    setenv("NASWOT_CONV_OWN", keep.c_str(), 1);
+  } else {
+    unsetenv("NASWOT_CONV_OWN");
   }
 }
 

@@ -117,6 +117,49 @@ TEST(CudaConv2d, TiledKernelCoversItsShapes) {  // host only: which shapes conv2
   EXPECT_FALSE(cuda::conv2d_tiled_supports(shape(2, 6, 6, 128, 64, 1, 1, 0))) << "weights over 16 KB";
 }
 
+TEST(CudaConv2d, ForcedOwnKernelRunsThroughThePlan) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  const char* saved = std::getenv("NASWOT_CONV_OWN");
+  const std::string keep = saved != nullptr ? saved : "";
+  setenv("NASWOT_CONV_OWN", "force", 1);
+  rt::CudnnHandle handle = rt::make_cudnn_handle();
+  rt::ConvPlanCache cache;
+  const cpu::Conv2dShape s = shape(6, 12, 10, 16, 32, 3, 1, 1);
+  const rt::ConvPlan& plan = cache.get(handle.get(), rt::conv_key(s));
+  EXPECT_TRUE(plan.tiled) << "NASWOT_CONV_OWN=force and a supported shape";
+  EXPECT_TRUE(plan.filter_ohwi);
+  EXPECT_EQ(plan.workspace_bytes, 0u);
+  const rt::ConvPlan& stem = cache.get(handle.get(), rt::conv_key(shape(6, 12, 10, 3, 16, 3, 1, 1)));
+  EXPECT_FALSE(stem.tiled) << "c_in 3 stays with cuDNN";
+  setenv("NASWOT_CONV_OWN", "sometimes", 1);
+  EXPECT_THROW((void)cache.get(handle.get(), rt::conv_key(shape(6, 12, 10, 16, 16, 1, 1, 0))), Error);
+  if (saved != nullptr) {
+    setenv("NASWOT_CONV_OWN", keep.c_str(), 1);
+  } else {
+    unsetenv("NASWOT_CONV_OWN");
+  }
+  // The forced plan computes the convolution (conv2d's dispatch, KRSC weights, bias).
+  const int cig = s.c_in;
+  const size_t xn = static_cast<size_t>(s.n) * s.h * s.w * s.c_in;
+  const size_t wn = static_cast<size_t>(s.c_out) * cig * s.kernel_h * s.kernel_w;
+  const size_t yn = static_cast<size_t>(s.n) * s.out_h() * s.out_w() * s.c_out;
+  const std::vector<float> x = random_uniform(xn, -1.0, 1.0, kConvSeed + 11);
+  const std::vector<float> w = random_uniform(wn, -0.1, 0.1, kConvSeed + 12);
+  const std::vector<float> b = random_uniform(static_cast<size_t>(s.c_out), -0.1, 0.1, kConvSeed + 13);
+  std::vector<float> ref(yn), w_krsc(wn);
+  cpu::conv2d_reference(s, x.data(), w.data(), b.data(), ref.data());
+  cuda::conv2d_weight_oihw_to_ohwi(w.data(), s.c_out, cig, s.kernel_h, s.kernel_w, w_krsc.data());
+  TestStream stream;
+  auto dx = to_device(x, stream.get());
+  auto dw = to_device(w_krsc, stream.get());
+  auto db = to_device(b, stream.get());
+  DeviceGuarded<float> dy(yn, stream.get());
+  cuda::conv2d(plan.view(handle.get()), s, dx.data(), dw.data(), db.data(), dy.data(), nullptr, stream.get());
+  const std::vector<float> got = dy.download();
+  EXPECT_TRUE(all_close(got.data(), ref.data(), yn, kConvAtol, kConvRtol));
+  EXPECT_TRUE(dy.guards_intact());
+}
+
 TEST(CudaConv2d, TiledKernelMatchesCpuReference) {
   NASWOT_REQUIRE_CUDA_DEVICE();
   // check_conv compares every kernel that supports the shape, conv2d_tiled included.
@@ -126,6 +169,14 @@ TEST(CudaConv2d, TiledKernelMatchesCpuReference) {
   check_conv(shape(5, 11, 13, 64, 64, 3, 1, 1), false);     // 715 pixels: a partial block, K = 64
   check_conv(shape(300, 16, 16, 32, 32, 1, 1, 0), false);   // many blocks, 1x1, K = 32
   check_conv(shape(2, 10, 10, 16, 16, 5, 1, 2), false);     // 5x5
+  check_conv(shape(3, 8, 8, 16, 32, 3, 1, 1), true);         // K = 32 with bias
+  check_conv(shape(2, 6, 6, 128, 32, 1, 1, 0), false);       // 4,096 weights: the staging limit
+  cpu::Conv2dShape mixed = shape(2, 9, 11, 8, 16, 3, 2, 1, 1);  // kernel 3x2, stride 2x3, pad 1x0, dilation 1x2
+  mixed.kernel_w = 2;
+  mixed.stride_w = 3;
+  mixed.pad_w = 0;
+  mixed.dilation_w = 2;
+  check_conv(mixed, true);
 }
 
 TEST(CudaConv2d, BothChoicesMatchCpuReferenceOnAStackedShape) {

@@ -355,7 +355,9 @@ TEST(CudaSegments, BnAddPackMatchesCpu) {
                             {2, 16, 32, 32, 16, true},
                             {3, 5, 4, 4, 64, false},    // C = 64: a lane's channel differs per half
                             {2, 3, 3, 3, 48, true},     // C = 48 does not divide 64
-                            {2, 2, 2, 2, 160, false}};  // C = 160: BN parameters not staged (batched)
+                            {2, 2, 2, 2, 160, false},   // C = 160: BN parameters not staged (batched)
+                            {2, 3, 2, 2, 128, true},    // C = 128: the largest staged, no lane shortcut
+                            {3, 4, 5, 5, 8, false}};    // C = 8: a lane's channel wraps (lane % 8)
   for (cuda::NodePass pass : {cuda::NodePass::PerElement, cuda::NodePass::Batched}) {
     uint32_t seed = kSegSeed + 200;  // the same cases for both passes
     for (const NodeCase& k : cases) check_node(k, seed += 1000, pass);
