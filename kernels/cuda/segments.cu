@@ -129,6 +129,12 @@ static_assert(sizeof(NodeSegment) % sizeof(uint64_t) == 0 && alignof(NodeSegment
               "node descriptors are staged in 64-bit words");
 constexpr int kNodeWords = static_cast<int>(sizeof(NodeSegment) / sizeof(uint64_t));
 
+// Element e of a node segment's value: y (when stored) and each copy (relu'd where copy_relu says).
+__device__ __forceinline__ void store_node_value(const NodeSegment& seg, int copies, int64_t e, float value) {
+  if (seg.y != nullptr) seg.y[e] = value;
+  for (int i = 0; i < copies; ++i) seg.copies[i][e] = (seg.copy_relu >> i) & 1u ? detail::relu_value(value) : value;
+}
+
 __global__ void bn_add_pack_segments_kernel(const NodeSegment* __restrict__ table, int segments, bool sum_from_zero,
                                             int64_t total_words, int64_t words, int64_t units, int channels) {
   __shared__ uint64_t staged[kNodeWords];
@@ -150,12 +156,7 @@ __global__ void bn_add_pack_segments_kernel(const NodeSegment* __restrict__ tabl
       const int64_t word = first + r;
       if (word >= total_words) break;  // uniform across the warp
       const uint64_t v = detail::node_word(seg.terms, count, sum_from_zero, image, w, units, channels, lane,
-                                           [&](int64_t e, float value) {
-                                             if (seg.y != nullptr) seg.y[e] = value;
-                                             for (int i = 0; i < copies; ++i)
-                                               seg.copies[i][e] = (seg.copy_relu >> i) & 1u ? detail::relu_value(value)
-                                                                                            : value;
-                                           });
+                                           [&](int64_t e, float value) { store_node_value(seg, copies, e, value); });
       if (seg.bits != nullptr && lane == 0) seg.bits[word] = v;
       if (++w == words) {
         w = 0;
@@ -277,9 +278,7 @@ __global__ void __launch_bounds__(kThreads, 4) bn_add_pack_segments_batched_kern
           if (u < units) {
             const int64_t e = image[j] * units + u;
             const float value = v[j][half];
-            if (seg.y != nullptr) seg.y[e] = value;
-            for (int i = 0; i < copies; ++i)
-              seg.copies[i][e] = (seg.copy_relu >> i) & 1u ? detail::relu_value(value) : value;
+            store_node_value(seg, copies, e, value);
             positive = value > 0.0f;
           }
           votes[half] = __ballot_sync(0xffffffffu, positive);

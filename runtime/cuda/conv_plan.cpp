@@ -136,26 +136,17 @@ float time_candidate(cudnnHandle_t handle, ConvPlan& p, const cuda::Conv2dShape&
   return ms / kTimedRuns;
 }
 
-int64_t elements(const TensorDescriptor& d) {
-  cudnnDataType_t type{};
-  int n = 0, c = 0, h = 0, w = 0, ns = 0, cs = 0, hs = 0, ws = 0;
-  NASWOT_CHECK_CUDNN(cudnnGetTensor4dDescriptor(d.get(), &type, &n, &c, &h, &w, &ns, &cs, &hs, &ws));
-  return static_cast<int64_t>(n) * c * h * w;
-}
-
 // The fastest of `cands` on this plan's shape (index into cands); the times go to `log`.
 // `scratch` (grow-only, kept by the cache: freeing device memory would synchronize the device
 // under other workers' feet) holds input, filter, output and workspace.
-size_t fastest(cudnnHandle_t handle, ConvPlan& p, const ConvKey& key, const cuda::Conv2dShape& s,
-               const std::vector<Candidate>& cands, DeviceBuffer<unsigned char>& scratch, std::ostringstream& log,
-               float& best_ms) {
+size_t fastest(cudnnHandle_t handle, ConvPlan& p, const cuda::Conv2dShape& s, const std::vector<Candidate>& cands,
+               DeviceBuffer<unsigned char>& scratch, std::ostringstream& log, float& best_ms) {
   size_t ws_bytes = 0;
   for (const Candidate& c : cands) ws_bytes = std::max(ws_bytes, c.bytes);
-  auto aligned = [](size_t bytes) { return (bytes + 255) / 256 * 256; };
-  const size_t x_bytes = aligned(static_cast<size_t>(elements(p.x)) * sizeof(float));
-  const size_t y_bytes = aligned(static_cast<size_t>(elements(p.y)) * sizeof(float));
-  const size_t w_bytes =
-      aligned(static_cast<size_t>(key.k) * static_cast<size_t>(key.c / key.groups) * key.r * key.s * sizeof(float));
+  auto floats = [](int64_t count) { return (static_cast<size_t>(count) * sizeof(float) + 255) / 256 * 256; };
+  const size_t x_bytes = floats(static_cast<int64_t>(s.n) * s.h * s.w * s.c_in);
+  const size_t y_bytes = floats(static_cast<int64_t>(s.n) * s.out_h() * s.out_w() * s.c_out);
+  const size_t w_bytes = floats(static_cast<int64_t>(s.c_out) * (s.c_in / s.groups) * s.kernel_h * s.kernel_w);
   const size_t need = x_bytes + y_bytes + w_bytes + ws_bytes;
   if (scratch.bytes() < need) {
     scratch = DeviceBuffer<unsigned char>();
@@ -258,6 +249,7 @@ std::unique_ptr<ConvPlan> ConvPlanCache::build(cudnnHandle_t handle, const ConvK
     p->filter_ohwi = ohwi;
     size_t pick = 0;  // Heuristic, or a single candidate: cuDNN's first
     const char* how = cands.size() == 1 && cands[0].tiled ? "forced (NASWOT_CONV_OWN=force)" : "heuristic";
+    bool timed_now = false;
     if (m_choice == ConvChoice::Timed && cands.size() > 1) {
       ConvKey bucket = key;
       bucket.n = round_up_pow2(key.n);
@@ -274,11 +266,12 @@ std::unique_ptr<ConvPlan> ConvPlanCache::build(cudnnHandle_t handle, const ConvK
       } else {
         std::ostringstream times;
         float best_ms = 0.0f;
-        pick = fastest(handle, *p, key, s, cands, m_timing_scratch, times, best_ms);
+        pick = fastest(handle, *p, s, cands, m_timing_scratch, times, best_ms);
         m_timings += static_cast<int64_t>(cands.size());
         p->measured_ms = best_ms;
         m_verdicts[bucket] = Verdict{cands[pick].algo, cands[pick].math, ohwi, cands[pick].tiled};
         how = "timed";
+        timed_now = true;
         tried << " timed:" << times.str();
       }
     }
@@ -290,7 +283,7 @@ std::unique_ptr<ConvPlan> ConvPlanCache::build(cudnnHandle_t handle, const ConvK
       std::fprintf(stderr, "naswot: conv plan %s: %s%d math %d workspace %zu bytes, %s%s\n", describe(key).c_str(),
                    p->tiled ? "naswot conv2d_tiled (not cuDNN) " : "algo ", static_cast<int>(p->algo),
                    static_cast<int>(cands[pick].math), p->workspace_bytes, how,
-                   std::string(how) == "timed" ? tried.str().c_str() : "");
+                   timed_now ? tried.str().c_str() : "");
     return p;
   }
   std::fprintf(stderr,

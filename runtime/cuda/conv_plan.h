@@ -74,7 +74,7 @@ struct ConvPlan {
   size_t workspace_bytes = 0;
   bool filter_ohwi = true;  // weights in KRSC (true) or OIHW (false)
   bool direct = false;      // cuDNN had no admissible algorithm (or NASWOT_CONV_DIRECT=1)
-  bool tiled = false;       // naswot's conv2d_tiled won the timing (NASWOT_CONV_OWN=1 only)
+  bool tiled = false;       // naswot's conv2d_tiled: won the timing (NASWOT_CONV_OWN=1) or forced
   float measured_ms = -1.0f;  // the winner's time when it was timed (ConvChoice::Timed, > 1 candidate)
   cuda::Conv2dLaunch view(cudnnHandle_t handle) const;
 };

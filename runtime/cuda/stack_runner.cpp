@@ -153,16 +153,20 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
     m_param_bytes = 0;
   }
 
-  // 1. Sizes; grow.
+  // 1. Sizes (conv plans looked up here, built on a miss before this group's work is queued); grow.
   size_t workspace = 0, scratch = 0, tables = 0;
+  std::vector<const ConvPlan*> run_conv(sp.runs().size(), nullptr);
   for (const StackStep& step : sp.steps()) {
     tables += table_bytes(sp, step);
     if (step.kind == StackStepKind::Run) {
       const StackRun& run = sp.runs()[static_cast<size_t>(step.index)];
       const Plan& plan = sp.plan(run.arch);
       const Op& op = plan.graph().ops[static_cast<size_t>(run.op)];
-      if (op.kind == OpKind::Conv)  // the plan is built here on a miss (timed: before this group's work is queued)
-        workspace = std::max(workspace, convs.get(m_cudnn.get(), conv_key(conv_shape_of(op, times(plan.tensor(op.inputs.at(0)).shape, run.segments)))).workspace_bytes);
+      if (op.kind != OpKind::Conv) continue;
+      const ConvPlan& cp =
+          convs.get(m_cudnn.get(), conv_key(conv_shape_of(op, times(plan.tensor(op.inputs.at(0)).shape, run.segments))));
+      run_conv[static_cast<size_t>(step.index)] = &cp;
+      workspace = std::max(workspace, cp.workspace_bytes);
     } else if (step.kind == StackStepKind::Node) {
       const StackNode& node = sp.nodes()[static_cast<size_t>(step.index)];
       if (!node.stats.empty())
@@ -201,7 +205,6 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
   m_tables_used = 0;
   std::vector<size_t> table_at(sp.steps().size(), 0);
   std::vector<const float*> run_weight(sp.runs().size(), nullptr), run_bias(sp.runs().size(), nullptr);
-  std::vector<const ConvPlan*> run_conv(sp.runs().size(), nullptr);
   for (size_t p = 0; p < sp.steps().size(); ++p) {
     const StackStep& step = sp.steps()[p];
     const auto i = static_cast<size_t>(step.index);
@@ -220,8 +223,7 @@ void StackRunner::enqueue(const StackPlan& sp, const float* batch, ConvPlanCache
       if (op.kind == OpKind::Conv) {
         const Shape4 x = plan.tensor(op.inputs.at(0)).shape;
         const ConvAttr& a = op.conv;
-        const ConvPlan& cp = convs.get(m_cudnn.get(), conv_key(conv_shape_of(op, times(x, run.segments))));
-        run_conv[i] = &cp;
+        const ConvPlan& cp = *run_conv[i];
         run_weight[i] = param(sp, run.arch, op, op.weight,
                               static_cast<size_t>(a.out_channels) * static_cast<size_t>(x.c / a.groups) * a.kernel_h * a.kernel_w,
                               cp.filter_ohwi, x.c / a.groups);
