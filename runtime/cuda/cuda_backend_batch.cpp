@@ -95,13 +95,18 @@ void CudaBackend::Impl::enqueue_stacked(const std::vector<const Plan*>& plans, c
   const std::vector<size_t> order = stack_order(chunk);
   fill_zero(k_batch.data(), count * kk * sizeof(int64_t), solver_stream.get());
   synchronize(solver_stream.get());
-  std::atomic<size_t> next{0};
+  // Groups go to workers round-robin (worker j: groups j, j + W, ...), not first come first served:
+  // which worker meets which group sizes, and so which arenas and conv plans it grows, is the same
+  // on every call, so a repeated call allocates nothing (stack_backend_test) and runs identically.
+  // stack_order puts similar architectures side by side, so neighbouring groups cost alike and
+  // the interleaving keeps the workers evenly loaded.
+  std::atomic<bool> failed{false};
   std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
   auto work = [&](int j) {
     try {
       NASWOT_CHECK_CUDA(cudaSetDevice(device));  // a new host thread starts on device 0
       StackWorker& w = *stackers[static_cast<size_t>(j)];
-      for (size_t gi = next++; gi < groups; gi = next++) {
+      for (size_t gi = static_cast<size_t>(j); gi < groups && !failed; gi += static_cast<size_t>(workers)) {
         const size_t g0 = gi * group;
         const size_t gn = std::min(group, count - g0);
         if (w.schedules.size() < gn) w.schedules.resize(gn);
@@ -135,7 +140,7 @@ void CudaBackend::Impl::enqueue_stacked(const std::vector<const Plan*>& plans, c
       }
     } catch (...) {
       errors[static_cast<size_t>(j)] = std::current_exception();
-      next = groups;
+      failed = true;  // the other workers stop after their current group
     }
   };
   std::vector<std::thread> threads;
