@@ -89,7 +89,9 @@ __device__ __forceinline__ uint64_t node_word(const BnAddTerm* terms, int count,
     bool positive = false;
     if (u < units) {
       const int64_t e = image * units + u;
-      const float v = node_value(terms, count, sum_from_zero, e, image, u, u % channels, channels);
+      int pixel = 0, c = 0;
+      div_mod(u, channels, pixel, c);
+      const float v = node_value(terms, count, sum_from_zero, e, image, u, c, channels);
       store(e, v);
       positive = v > 0.0f;
     }
