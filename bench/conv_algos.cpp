@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cuda/conv2d_tc.cuh"
 #include "kernels/cuda/conv2d_tiled.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "runtime/cuda/conv_plan.h"
@@ -131,11 +132,14 @@ int main(int argc, char** argv) {
         cuda::Conv2dShape cs;
         cs.n = n; cs.h = s.h; cs.w = s.w; cs.c_in = s.c; cs.c_out = s.k; cs.kernel_h = cs.kernel_w = s.r;
         cs.stride_h = cs.stride_w = s.stride; cs.pad_h = cs.pad_w = s.pad;
+        // pick: cuDNN's algorithm, or -1 when the plan runs one of naswot's own kernels (own_pick).
         int pick[2] = {-1, -1};
+        cuda::ConvKernel own_pick[2] = {cuda::ConvKernel::Cudnn, cuda::ConvKernel::Cudnn};
         for (int m = 0; m < 2; ++m) {
           plans.set_math(m == 0 ? rt::ConvMath::Fp32 : rt::ConvMath::Tf32);
           const rt::ConvPlan& p = plans.get(handle.get(), rt::conv_key(cs));
-          pick[m] = p.direct ? -1 : static_cast<int>(p.algo);
+          pick[m] = p.direct || p.kernel != cuda::ConvKernel::Cudnn ? -1 : static_cast<int>(p.algo);
+          own_pick[m] = p.kernel;
         }
         for (bool nhwc : {true, false})
           for (int m = 0; m < 2; ++m) {
@@ -189,15 +193,21 @@ int main(int argc, char** argv) {
               results.push_back(r);
             }
           }
-        // naswot's own register-tiled kernel (conv2d_tiled.cuh; NASWOT_CONV_OWN=1 candidate), NHWC fp32 FMA.
-        if (cuda::conv2d_tiled_supports(cs)) {
+        // naswot's own kernels (timed candidates of the plan cache), NHWC: conv2d_tiled (fp32 FMA),
+        // conv2d_tc with one TF32 product (tf32 class) and with three (3xtf32, fp32-class errors).
+        for (cuda::ConvKernel own : {cuda::ConvKernel::Tiled, cuda::ConvKernel::TcTf32, cuda::ConvKernel::Tc3xTf32}) {
+          const bool tiled = own == cuda::ConvKernel::Tiled;
+          if (tiled ? !cuda::conv2d_tiled_supports(cs) : !cuda::conv2d_tc_supports(cs)) continue;
           Result r;
           r.shape = s.name;
           r.n = n;
           r.layout = "nhwc";
-          r.math = "fp32";
-          r.algo = "naswot_tiled";
-          auto run = [&] { cuda::conv2d_tiled(cs, x.data(), w.data(), nullptr, y.data(), stream.get()); };
+          r.math = own == cuda::ConvKernel::TcTf32 ? "tf32" : own == cuda::ConvKernel::Tc3xTf32 ? "3xtf32" : "fp32";
+          r.algo = tiled ? "naswot_tiled" : own == cuda::ConvKernel::TcTf32 ? "naswot_tc" : "naswot_tc3";
+          r.policy_pick = (own == own_pick[0]) || (own == own_pick[1]);
+          cuda::Conv2dLaunch launch;
+          launch.kernel = own;
+          auto run = [&] { cuda::conv2d(launch, cs, x.data(), w.data(), nullptr, y.data(), nullptr, stream.get()); };
           run();  // first call: module loading, not timed
           NASWOT_CHECK_CUDA(cudaEventRecord(start.get(), stream.get()));
           for (int it = 0; it < iters; ++it) run();
@@ -208,33 +218,33 @@ int main(int argc, char** argv) {
           r.ms = static_cast<double>(ms) / iters;
           r.tflops = flop / (r.ms * 1e-3) / 1e12;
           r.status = "ok";
-          std::printf("%-22s %5d %-5s %-5s %-22s %10.4f %9.2f %8.1f\n", s.name, n, r.layout.c_str(), r.math.c_str(),
-                      r.algo.c_str(), r.ms, r.tflops, 0.0);
+          std::printf("%-22s %5d %-5s %-6s %-21s %10.4f %9.2f %8.1f%s\n", s.name, n, r.layout.c_str(), r.math.c_str(),
+                      r.algo.c_str(), r.ms, r.tflops, 0.0, r.policy_pick ? "  <- naswot's pick" : "");
           results.push_back(r);
         }
       }
     }
-    // Per shape and batch: naswot's fp32 pick against the fastest fp32 NHWC algorithm and the
-    // fastest of all (any layout, any math).
-    std::printf("\n%-22s %5s %12s %12s %12s %12s %12s\n", "shape", "n", "pick fp32 ms", "best fp32", "best nhwc",
-                "best any", "naswot tiled");
+    // Per shape and batch: naswot's fp32 pick against the fastest cuDNN fp32 NHWC algorithm, the
+    // fastest cuDNN algorithm of all (any layout, any math) and naswot's own kernels.
+    std::printf("\n%-22s %5s %12s %12s %12s %12s %12s %12s %12s\n", "shape", "n", "pick fp32 ms", "cudnn fp32",
+                "cudnn nhwc", "cudnn any", "naswot tiled", "naswot tc", "naswot 3xtc");
     for (const Shape& s : kShapes)
       for (int n : {128, 128 * group}) {
-        double pick = 0, best32 = 0, best_nhwc = 0, best_any = 0, tiled = 0;
+        double pick = 0, best32 = 0, best_nhwc = 0, best_any = 0, tiled = 0, tc = 0, tc3 = 0;
         auto better = [](double cur, double v) { return cur == 0 || v < cur ? v : cur; };
         for (const Result& r : results) {
           if (r.shape != s.name || r.n != n) continue;
-          if (r.algo == "naswot_tiled") {
-            tiled = r.ms;
+          if (r.policy_pick && r.math == "fp32") pick = r.ms;
+          if (r.algo == "naswot_tiled" || r.algo == "naswot_tc" || r.algo == "naswot_tc3") {
+            (r.algo == "naswot_tiled" ? tiled : r.algo == "naswot_tc" ? tc : tc3) = r.ms;
             continue;
           }
-          if (r.policy_pick && r.math == "fp32") pick = r.ms;
           if (r.math == "fp32" && r.layout == "nhwc") best32 = better(best32, r.ms);
           if (r.layout == "nhwc") best_nhwc = better(best_nhwc, r.ms);
           best_any = better(best_any, r.ms);
         }
-        std::printf("%-22s %5d %12.4f %12.4f %12.4f %12.4f %12.4f\n", s.name, n, pick, best32, best_nhwc, best_any,
-                    tiled);
+        std::printf("%-22s %5d %12.4f %12.4f %12.4f %12.4f %12.4f %12.4f %12.4f\n", s.name, n, pick, best32, best_nhwc,
+                    best_any, tiled, tc, tc3);
       }
     if (!json.empty()) {
       FILE* f = std::fopen(json.c_str(), "w");

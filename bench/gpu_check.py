@@ -363,7 +363,8 @@ def cmd_tf32(a) -> int:
 def cmd_stacked(a) -> int:
     """Stacked execution (--stack G,W): rate, and agreement with the lane run over the same
     sample: fp32 must stay within 1e-6 relative except where a code bit flips (>= 99% of scores, none
-    off by more than 1e-3); tf32 is judged like stage g (Kendall tau >= 0.99)."""
+    off by more than 1e-3), and so must 3xtf32 (its claim: errors of fp32's order; never the fp32
+    headline); tf32 is judged like stage g (Kendall tau >= 0.99)."""
     c = compare_runs(a.lanes, a.jsonl, a.wall)
     n, rate, tau, rel, singular_agree = c["records"], c["archs_per_s_wall"], c["kendall_tau"], c["rel"], c["singular_agree"]
     within = sum(r <= 1e-6 for r in rel)
@@ -532,7 +533,7 @@ def main() -> int:
     p.add_argument("lanes")
     p.add_argument("jsonl")
     p.add_argument("--config", required=True)
-    p.add_argument("--precision", choices=("fp32", "tf32"), default="fp32")
+    p.add_argument("--precision", choices=("fp32", "tf32", "3xtf32"), default="fp32")
     p.add_argument("--wall", type=float, required=True)
     p.add_argument("--rc", type=int, required=True)
     p.add_argument("--expected", type=int, required=True)

@@ -27,12 +27,19 @@ struct KMatrix {
 };
 
 // (Inline like Backend's defaults: backend libraries use them without naswot_runtime.)
-enum class ConvPrecision : uint8_t { Fp32, Tf32 };
-inline const char* to_string(ConvPrecision precision) { return precision == ConvPrecision::Tf32 ? "tf32" : "fp32"; }
-inline ConvPrecision parse_conv_precision(const std::string& s) {  // fp32 | tf32
+// Convolution arithmetic. Fp32: FP32 FMA (the CPU's class of results). Tf32: tensor cores on inputs
+// rounded to TF32 (10-bit mantissa; scores move). Tf32x3 ("3xtf32"): tensor cores on operands split
+// in a TF32 high and low part, three products per multiply-add (the low x low term dropped):
+// errors of fp32's order at tensor-core speed; fp32 FMA kernels compete too where faster.
+enum class ConvPrecision : uint8_t { Fp32, Tf32, Tf32x3 };
+inline const char* to_string(ConvPrecision precision) {
+  return precision == ConvPrecision::Tf32 ? "tf32" : precision == ConvPrecision::Tf32x3 ? "3xtf32" : "fp32";
+}
+inline ConvPrecision parse_conv_precision(const std::string& s) {  // fp32 | tf32 | 3xtf32
   if (s == "fp32") return ConvPrecision::Fp32;
   if (s == "tf32") return ConvPrecision::Tf32;
-  throw_error(ErrorKind::BadInput, "--precision '" + s + "': expected fp32 or tf32");
+  if (s == "3xtf32") return ConvPrecision::Tf32x3;
+  throw_error(ErrorKind::BadInput, "--precision '" + s + "': expected fp32, tf32 or 3xtf32");
 }
 
 class Backend {

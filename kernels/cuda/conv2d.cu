@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "kernels/cuda/conv2d.cuh"
+#include "kernels/cuda/conv2d_tc.cuh"
 #include "kernels/cuda/conv2d_tiled.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_info.cuh"
@@ -82,15 +83,38 @@ void add_channel_bias(float* y, int64_t rows, int channels, const float* bias, c
   NASWOT_CHECK_LAUNCH(add_channel_bias_kernel, stream);
 }
 
+const char* to_string(ConvKernel kernel) {
+  switch (kernel) {
+    case ConvKernel::Cudnn:
+      return "cudnn";
+    case ConvKernel::Tiled:
+      return "naswot conv2d_tiled";
+    case ConvKernel::TcTf32:
+      return "naswot conv2d_tc tf32";
+    case ConvKernel::Tc3xTf32:
+      return "naswot conv2d_tc 3xtf32";
+  }
+  return "?";
+}
+
 void conv2d(const Conv2dLaunch& launch, const Conv2dShape& s, const float* x, const float* weight_ohwi,
             const float* bias, float* y, void* workspace, cudaStream_t stream) {
   if (launch.direct) {
     conv2d_direct(s, x, weight_ohwi, bias, y, stream);
     return;
   }
-  if (launch.tiled) {
-    conv2d_tiled(s, x, weight_ohwi, bias, y, stream);
-    return;
+  switch (launch.kernel) {
+    case ConvKernel::Cudnn:
+      break;
+    case ConvKernel::Tiled:
+      conv2d_tiled(s, x, weight_ohwi, bias, y, stream);
+      return;
+    case ConvKernel::TcTf32:
+      conv2d_tc(s, TcSplit::One, x, weight_ohwi, bias, y, stream);
+      return;
+    case ConvKernel::Tc3xTf32:
+      conv2d_tc(s, TcSplit::Three, x, weight_ohwi, bias, y, stream);
+      return;
   }
   NASWOT_EXPECT(launch.handle != nullptr && launch.x_desc != nullptr && launch.w_desc != nullptr &&
                     launch.conv_desc != nullptr && launch.y_desc != nullptr,

@@ -21,6 +21,15 @@ namespace naswot::cuda {
 
 using cpu::Conv2dShape;
 
+// Which kernel a plan runs: cuDNN (the descriptors below), or one of naswot's own.
+enum class ConvKernel : uint8_t {
+  Cudnn,
+  Tiled,     // conv2d_tiled (conv2d_tiled.cuh): fp32 FMA, register-tiled
+  TcTf32,    // conv2d_tc (conv2d_tc.cuh), TcSplit::One: TF32 tensor cores (`--precision tf32` class)
+  Tc3xTf32,  // conv2d_tc, TcSplit::Three: 3xTF32 tensor-core products (`--precision 3xtf32`)
+};
+const char* to_string(ConvKernel kernel);
+
 struct Conv2dLaunch {  // non-owning views of a cached plan
   cudnnHandle_t handle = nullptr;
   cudnnTensorDescriptor_t x_desc = nullptr;
@@ -30,7 +39,7 @@ struct Conv2dLaunch {  // non-owning views of a cached plan
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
   size_t workspace_bytes = 0;
   bool direct = false;  // run conv2d_direct; the cuDNN fields are unused
-  bool tiled = false;   // run conv2d_tiled (conv2d_tiled.cuh); the cuDNN fields are unused
+  ConvKernel kernel = ConvKernel::Cudnn;  // not Cudnn: naswot's own kernel; the cuDNN fields are unused
 };
 
 // x: [n, h, w, c_in]; weight_ohwi: [c_out, kh, kw, c_in/groups]; bias: [c_out] or nullptr;

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <vector>
 
+#include "kernels/cuda/conv2d_tc.cuh"
 #include "kernels/cuda/conv2d_tiled.cuh"
 #include "kernels/cuda/cuda_check.h"
 
@@ -41,18 +42,56 @@ struct Candidate {
   cudnnConvolutionFwdAlgo_t algo;
   cudnnMathType_t math;
   size_t bytes;
-  bool tiled = false;  // naswot's conv2d_tiled (algo, math unused; FMA math, no workspace)
+  cuda::ConvKernel kernel = cuda::ConvKernel::Cudnn;  // not Cudnn: naswot's own (algo, math unused; no workspace)
 };
 
-// NASWOT_CONV_OWN: unset or "0" = cuDNN only; "1" = conv2d_tiled competes in the timing; "force" =
-// conv2d_tiled wherever it applies, untimed (tests and diagnosis). Anything else is BadInput.
+// NASWOT_CONV_OWN: "0" = cuDNN only; unset or "1" = naswot's own kernels compete in the timing (the
+// default since they ran on the H200, 2026-12-04); "force" = naswot's own kernel of the math
+// wherever it applies, untimed (tests and diagnosis). Anything else is BadInput.
 enum class OwnKernel : uint8_t { Off, Compete, Force };
 OwnKernel own_kernel_mode() {
   const char* v = std::getenv("NASWOT_CONV_OWN");
-  if (v == nullptr || std::string(v).empty() || std::string(v) == "0") return OwnKernel::Off;
-  if (std::string(v) == "1") return OwnKernel::Compete;
+  if (v == nullptr || std::string(v).empty() || std::string(v) == "1") return OwnKernel::Compete;
+  if (std::string(v) == "0") return OwnKernel::Off;
   if (std::string(v) == "force") return OwnKernel::Force;
   throw_error(ErrorKind::BadInput, std::string("NASWOT_CONV_OWN='") + v + "': expected 0, 1 or force");
+}
+
+// NASWOT_CONV_TC=1: conv2d_tc's single TF32 product competes under tf32 too. Off by default until
+// conv2d_tc has run on a device (written 2026-12-04 after the device loans paused): a wrong kernel
+// that wins the timing would move tf32 scores silently. 3xtf32 is new and opt-in as a whole.
+bool tc_in_tf32() {
+  const char* v = std::getenv("NASWOT_CONV_TC");
+  return v != nullptr && std::string(v) == "1";
+}
+
+// naswot's own kernels for a math, in the order `force` prefers them (KRSC filters, groups 1):
+// fp32: conv2d_tiled; 3xtf32: conv2d_tc's three-product split, then conv2d_tiled (fp32 FMA is
+// at least as exact); tf32: conv2d_tc's single product (when forced, or with NASWOT_CONV_TC=1).
+std::vector<cuda::ConvKernel> own_kernels(ConvMath math, const cuda::Conv2dShape& s, bool forced) {
+  std::vector<cuda::ConvKernel> out;
+  const bool tc = cuda::conv2d_tc_supports(s), tiled = cuda::conv2d_tiled_supports(s);
+  switch (math) {
+    case ConvMath::Fp32:
+      if (tiled) out.push_back(cuda::ConvKernel::Tiled);
+      break;
+    case ConvMath::Tf32x3:
+      if (tc) out.push_back(cuda::ConvKernel::Tc3xTf32);
+      if (tiled) out.push_back(cuda::ConvKernel::Tiled);
+      break;
+    case ConvMath::Tf32:
+      if (tc && (forced || tc_in_tf32())) out.push_back(cuda::ConvKernel::TcTf32);
+      break;
+  }
+  return out;
+}
+
+void run_own(cuda::ConvKernel kernel, const cuda::Conv2dShape& s, const void* x, const void* w, void* y,
+             cudaStream_t stream) {
+  cuda::Conv2dLaunch launch;
+  launch.kernel = kernel;
+  cuda::conv2d(launch, s, static_cast<const float*>(x), static_cast<const float*>(w), nullptr, static_cast<float*>(y),
+               nullptr, stream);
 }
 
 // The admissible algorithms for the current descriptors, in cuDNN's rank order. Fp32: FMA math and
@@ -76,6 +115,7 @@ std::vector<Candidate> candidates(cudnnHandle_t handle, ConvPlan& p, ConvMath ma
     const cudnnConvolutionFwdAlgoPerf_t& r = perf[static_cast<size_t>(i)];
     tried << " [heuristic algo " << r.algo << " status " << r.status << " math " << r.mathType << " bytes " << r.memory
           << "]";
+    // 3xtf32 takes cuDNN's fp32 candidates: cuDNN has no split-TF32 math, and fp32 FMA is as exact.
     const bool policy_ok = math == ConvMath::Tf32 || (r.mathType == CUDNN_FMA_MATH && admissible(r.algo));
     if (r.status != CUDNN_STATUS_SUCCESS || !policy_ok || r.memory > kConvWorkspaceLimit ||
         r.determinism != CUDNN_DETERMINISTIC)
@@ -111,14 +151,14 @@ std::vector<Candidate> candidates(cudnnHandle_t handle, ConvPlan& p, ConvMath ma
 constexpr int kTimedRuns = 2;
 float time_candidate(cudnnHandle_t handle, ConvPlan& p, const cuda::Conv2dShape& s, const Candidate& c,
                      const void* x, const void* w, void* y, void* ws) {
-  if (!c.tiled && cudnnSetConvolutionMathType(p.conv.get(), c.math) != CUDNN_STATUS_SUCCESS) return -1.0f;
+  const bool own = c.kernel != cuda::ConvKernel::Cudnn;
+  if (!own && cudnnSetConvolutionMathType(p.conv.get(), c.math) != CUDNN_STATUS_SUCCESS) return -1.0f;
   cudaStream_t stream = nullptr;
   NASWOT_CHECK_CUDNN(cudnnGetStream(handle, &stream));
   const float alpha = 1.0f, beta = 0.0f;
   auto run = [&] {
-    if (c.tiled) {
-      cuda::conv2d_tiled(s, static_cast<const float*>(x), static_cast<const float*>(w), nullptr,
-                         static_cast<float*>(y), stream);
+    if (own) {
+      run_own(c.kernel, s, x, w, y, stream);
       return CUDNN_STATUS_SUCCESS;
     }
     return cudnnConvolutionForward(handle, &alpha, p.x.get(), x, p.w.get(), w, p.conv.get(), c.algo,
@@ -163,8 +203,8 @@ size_t fastest(cudnnHandle_t handle, ConvPlan& p, const cuda::Conv2dShape& s, co
   best_ms = 0.0f;
   for (size_t i = 0; i < cands.size(); ++i) {
     const float ms = time_candidate(handle, p, s, cands[i], x, w, y, ws);
-    if (cands[i].tiled)
-      log << " [naswot conv2d_tiled: ";
+    if (cands[i].kernel != cuda::ConvKernel::Cudnn)
+      log << " [" << cuda::to_string(cands[i].kernel) << ": ";
     else
       log << " [algo " << cands[i].algo << " math " << cands[i].math << " bytes " << cands[i].bytes << ": ";
     if (ms < 0.0f) {
@@ -238,17 +278,25 @@ std::unique_ptr<ConvPlan> ConvPlanCache::build(cudnnHandle_t handle, const ConvK
     NASWOT_CHECK_CUDNN(cudnnSetTensor4dDescriptor(p->y.get(), CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, on, oc, oh, ow));
     std::vector<Candidate> cands = candidates(handle, *p, key.math, tried);
     if (cands.empty()) continue;
-    // naswot's own kernel competes in fp32 timing when asked for, or is forced (KRSC filters, as it
-    // reads them; considered only where cuDNN has a KRSC plan too).
+    // naswot's own kernels compete in the timing (the default), or the first is forced (KRSC
+    // filters, as they read them; considered only where cuDNN has a KRSC plan too). The Heuristic
+    // choice stays cuDNN's first rank: its point is a choice that does not depend on timing.
     const OwnKernel own = own_kernel_mode();
-    if (own != OwnKernel::Off && ohwi && key.math == ConvMath::Fp32 && cuda::conv2d_tiled_supports(s)) {
-      if (own == OwnKernel::Force) cands.clear();
-      if (own == OwnKernel::Force || m_choice == ConvChoice::Timed)
-        cands.push_back({CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, CUDNN_FMA_MATH, 0, true});
+    const std::vector<cuda::ConvKernel> mine =
+        ohwi ? own_kernels(key.math, s, own == OwnKernel::Force) : std::vector<cuda::ConvKernel>{};
+    if (own != OwnKernel::Off && !mine.empty()) {
+      if (own == OwnKernel::Force) {
+        cands.assign(1, Candidate{CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, CUDNN_FMA_MATH, 0, mine.front()});
+      } else if (m_choice == ConvChoice::Timed) {
+        for (cuda::ConvKernel k : mine)
+          cands.push_back({CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, CUDNN_FMA_MATH, 0, k});
+      }
     }
     p->filter_ohwi = ohwi;
     size_t pick = 0;  // Heuristic, or a single candidate: cuDNN's first
-    const char* how = cands.size() == 1 && cands[0].tiled ? "forced (NASWOT_CONV_OWN=force)" : "heuristic";
+    const char* how = own == OwnKernel::Force && cands.size() == 1 && cands[0].kernel != cuda::ConvKernel::Cudnn
+                          ? "forced (NASWOT_CONV_OWN=force)"
+                          : "heuristic";
     bool timed_now = false;
     if (m_choice == ConvChoice::Timed && cands.size() > 1) {
       ConvKey bucket = key;
@@ -257,8 +305,9 @@ std::unique_ptr<ConvPlan> ConvPlanCache::build(cudnnHandle_t handle, const ConvK
       size_t found = cands.size();
       if (v != m_verdicts.end() && v->second.filter_ohwi == ohwi)
         for (size_t i = 0; i < cands.size(); ++i)
-          if (cands[i].tiled == v->second.tiled &&
-              (cands[i].tiled || (cands[i].algo == v->second.algo && cands[i].math == v->second.math)))
+          if (cands[i].kernel == v->second.kernel &&
+              (cands[i].kernel != cuda::ConvKernel::Cudnn ||
+               (cands[i].algo == v->second.algo && cands[i].math == v->second.math)))
             found = i;
       if (found < cands.size()) {
         pick = found;
@@ -269,7 +318,7 @@ std::unique_ptr<ConvPlan> ConvPlanCache::build(cudnnHandle_t handle, const ConvK
         pick = fastest(handle, *p, s, cands, m_timing_scratch, times, best_ms);
         m_timings += static_cast<int64_t>(cands.size());
         p->measured_ms = best_ms;
-        m_verdicts[bucket] = Verdict{cands[pick].algo, cands[pick].math, ohwi, cands[pick].tiled};
+        m_verdicts[bucket] = Verdict{cands[pick].algo, cands[pick].math, ohwi, cands[pick].kernel};
         how = "timed";
         timed_now = true;
         tried << " timed:" << times.str();
@@ -278,10 +327,11 @@ std::unique_ptr<ConvPlan> ConvPlanCache::build(cudnnHandle_t handle, const ConvK
     NASWOT_CHECK_CUDNN(cudnnSetConvolutionMathType(p->conv.get(), cands[pick].math));
     p->algo = cands[pick].algo;
     p->workspace_bytes = cands[pick].bytes;
-    p->tiled = cands[pick].tiled;
+    p->kernel = cands[pick].kernel;
     if (log_choices())
-      std::fprintf(stderr, "naswot: conv plan %s: %s%d math %d workspace %zu bytes, %s%s\n", describe(key).c_str(),
-                   p->tiled ? "naswot conv2d_tiled (not cuDNN) " : "algo ", static_cast<int>(p->algo),
+      std::fprintf(stderr, "naswot: conv plan %s: %s%s%d math %d workspace %zu bytes, %s%s\n", describe(key).c_str(),
+                   p->kernel != cuda::ConvKernel::Cudnn ? cuda::to_string(p->kernel) : "",
+                   p->kernel != cuda::ConvKernel::Cudnn ? " (not cuDNN) " : "algo ", static_cast<int>(p->algo),
                    static_cast<int>(cands[pick].math), p->workspace_bytes, how,
                    timed_now ? tried.str().c_str() : "");
     return p;
@@ -321,7 +371,7 @@ std::string describe(const ConvKey& key) {
   os << "x " << key.n << "x" << key.h << "x" << key.w << "x" << key.c << " (NHWC f32), " << key.k << " filters "
      << key.r << "x" << key.s << ", stride " << key.stride_h << "x" << key.stride_w << ", pad " << key.pad_h << "x"
      << key.pad_w << ", dilation " << key.dilation_h << "x" << key.dilation_w << ", groups " << key.groups
-     << (key.math == ConvMath::Tf32 ? ", tf32" : "");
+     << (key.math == ConvMath::Tf32 ? ", tf32" : key.math == ConvMath::Tf32x3 ? ", 3xtf32" : "");
   return os.str();
 }
 
@@ -335,7 +385,7 @@ cuda::Conv2dLaunch ConvPlan::view(cudnnHandle_t handle) const {
   v.algo = algo;
   v.workspace_bytes = workspace_bytes;
   v.direct = direct;
-  v.tiled = tiled;
+  v.kernel = kernel;
   return v;
 }
 

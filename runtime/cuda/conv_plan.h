@@ -22,9 +22,13 @@
 // When cuDNN offers nothing admissible the plan is `direct` (cuda::conv2d_direct, slow, with a
 // warning on stderr); NASWOT_CONV_DIRECT=1 forces that for every shape (diagnosis).
 // NASWOT_CONV_LOG=1 prints each choice (candidates and times) on stderr.
-// NASWOT_CONV_OWN=1 adds naswot's own kernel (kernels/cuda/conv2d_tiled.cuh, fp32 FMA, KRSC
-// filters) to the timed candidates of the shapes it supports; NASWOT_CONV_OWN=force uses it
-// wherever it applies, untimed (tests, diagnosis). Opt-in until its tests have run on a device.
+//  * ConvMath::Tf32x3 (opt-in, `--precision 3xtf32`): cuDNN's fp32 candidates plus naswot's
+//    3xTF32 tensor-core kernel (kernels/cuda/conv2d_tc.cuh): errors of fp32's order.
+// naswot's own kernels join the timed candidates of the shapes they support (the default; KRSC
+// filters): conv2d_tiled (fp32 FMA) under fp32 and 3xtf32, conv2d_tc under 3xtf32 (three TF32
+// products) and, with NASWOT_CONV_TC=1, under tf32 (one; off until conv2d_tc has run on a device).
+// NASWOT_CONV_OWN=0 leaves cuDNN alone; NASWOT_CONV_OWN=force uses the math's own kernel wherever
+// it applies, untimed (tests, diagnosis). The Heuristic choice is cuDNN's.
 // Layout: NHWC activations; filters KRSC (PyTorch OIHW reordered on the host) when cuDNN accepts
 // it, else KCRS (= OIHW as is); ConvPlan::filter_ohwi says which one the weights must be in.
 #pragma once
@@ -51,7 +55,7 @@ enum class ConvChoice : uint8_t { Timed, Heuristic };
 // NASWOT_CONV_ALGO: unset or "timed" -> Timed, "heuristic" -> Heuristic; anything else is BadInput.
 ConvChoice conv_choice_from_env();
 const char* to_string(ConvChoice choice);
-enum class ConvMath : uint8_t { Fp32, Tf32 };
+enum class ConvMath : uint8_t { Fp32, Tf32, Tf32x3 };
 enum class ConvLayout : uint8_t { Nhwc };
 
 struct ConvKey {
@@ -74,7 +78,7 @@ struct ConvPlan {
   size_t workspace_bytes = 0;
   bool filter_ohwi = true;  // weights in KRSC (true) or OIHW (false)
   bool direct = false;      // cuDNN had no admissible algorithm (or NASWOT_CONV_DIRECT=1)
-  bool tiled = false;       // naswot's conv2d_tiled: won the timing (NASWOT_CONV_OWN=1) or forced
+  cuda::ConvKernel kernel = cuda::ConvKernel::Cudnn;  // naswot's own kernel when it won the timing or was forced
   float measured_ms = -1.0f;  // the winner's time when it was timed (ConvChoice::Timed, > 1 candidate)
   cuda::Conv2dLaunch view(cudnnHandle_t handle) const;
 };
@@ -106,7 +110,7 @@ class ConvPlanCache {
     cudnnConvolutionFwdAlgo_t algo;
     cudnnMathType_t math;
     bool filter_ohwi;
-    bool tiled;
+    cuda::ConvKernel kernel;
   };
   std::map<ConvKey, Verdict> m_verdicts;
   DeviceBuffer<unsigned char> m_timing_scratch;  // Timed misses: buffers to run candidates on (grow-only)

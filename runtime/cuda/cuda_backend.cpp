@@ -230,7 +230,9 @@ std::vector<float> CudaBackend::tensor_values(const Plan& plan, TensorId t) {
 }
 
 void CudaBackend::set_conv_precision(ConvPrecision precision) {
-  m->convs.set_math(precision == ConvPrecision::Tf32 ? ConvMath::Tf32 : ConvMath::Fp32);
+  m->convs.set_math(precision == ConvPrecision::Tf32     ? ConvMath::Tf32
+                    : precision == ConvPrecision::Tf32x3 ? ConvMath::Tf32x3
+                                                         : ConvMath::Fp32);
 }
 
 void CudaBackend::set_conv_timing(bool timed) {

@@ -62,11 +62,12 @@ void as_pointers(const Nets& nets, std::vector<const rt::Plan*>& plans, std::vec
   }
 }
 
-void expect_scores_match_cpu() {
+void expect_scores_match_cpu(rt::ConvPrecision precision = rt::ConvPrecision::Fp32) {
   const rt::Batch batch = cifar_like_batch();
   rt::CpuBackend cpu;
   rt::CudaBackend gpu;
-  std::fprintf(stderr, "device: %s\n", gpu.device_description().c_str());
+  gpu.set_conv_precision(precision);
+  std::fprintf(stderr, "device: %s, %s convolutions\n", gpu.device_description().c_str(), rt::to_string(precision));
   cpu.set_batch(batch);
   gpu.set_batch(batch);
   // Three architectures: the CPU oracle on the GPU machine runs reference convolution loops.
@@ -107,6 +108,21 @@ TEST(CudaBackendNb201, ScoresMatchCpuWithNaswotsOwnConv) {
   const std::string keep = saved != nullptr ? saved : "";
   setenv("NASWOT_CONV_OWN", "force", 1);
   expect_scores_match_cpu();
+  if (saved != nullptr) {
+    setenv("NASWOT_CONV_OWN", keep.c_str(), 1);
+  } else {
+    unsetenv("NASWOT_CONV_OWN");
+  }
+}
+
+// --precision 3xtf32 with NASWOT_CONV_OWN=force: every cell convolution through conv2d_tc's
+// three-product split; its claim is fp32's class of results, so the fp32 test's tolerances hold.
+TEST(CudaBackendNb201, ScoresMatchCpuWith3xTf32TensorCoreConv) {
+  NASWOT_REQUIRE_CUDA_DEVICE();
+  const char* saved = std::getenv("NASWOT_CONV_OWN");
+  const std::string keep = saved != nullptr ? saved : "";
+  setenv("NASWOT_CONV_OWN", "force", 1);
+  expect_scores_match_cpu(rt::ConvPrecision::Tf32x3);
   if (saved != nullptr) {
     setenv("NASWOT_CONV_OWN", keep.c_str(), 1);
   } else {

@@ -13,6 +13,7 @@
 #include "cuda_test_util.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cuda/conv2d.cuh"
+#include "kernels/cuda/conv2d_tc.cuh"
 #include "kernels/cuda/conv2d_tiled.cuh"
 #include "runtime/cuda/conv_plan.h"
 
@@ -81,40 +82,30 @@ void check_conv(const cpu::Conv2dShape& s, bool bias, rt::ConvChoice choice = rt
   check_own("direct kernel", [&](float* out) { cuda::conv2d_direct(s, dx.data(), dw_ohwi.data(), b_dev, out, stream.get()); });
   if (cuda::conv2d_tiled_supports(s))
     check_own("tiled kernel", [&](float* out) { cuda::conv2d_tiled(s, dx.data(), dw_ohwi.data(), b_dev, out, stream.get()); });
-}
-
-cpu::Conv2dShape shape(int n, int h, int w, int c, int k, int r, int stride, int pad, int dilation = 1, int groups = 1) {
-  cpu::Conv2dShape s;
-  s.n = n;
-  s.h = h;
-  s.w = w;
-  s.c_in = c;
-  s.c_out = k;
-  s.kernel_h = s.kernel_w = r;
-  s.stride_h = s.stride_w = stride;
-  s.pad_h = s.pad_w = pad;
-  s.dilation_h = s.dilation_w = dilation;
-  s.groups = groups;
-  return s;
+  // The 3xTF32 tensor-core kernel (`--precision 3xtf32`) claims fp32's class of errors: same tolerance.
+  if (cuda::conv2d_tc_supports(s))
+    check_own("3xtf32 tensor-core kernel", [&](float* out) {
+      cuda::conv2d_tc(s, cuda::TcSplit::Three, dx.data(), dw_ohwi.data(), b_dev, out, stream.get());
+    });
 }
 
 TEST(CudaConv2d, MatchesCpuReferenceOnNb201Shapes) {
   NASWOT_REQUIRE_CUDA_DEVICE();
-  check_conv(shape(128, 32, 32, 3, 16, 3, 1, 1), false);   // stem
-  check_conv(shape(128, 32, 32, 16, 16, 3, 1, 1), false);  // nor_conv_3x3
-  check_conv(shape(128, 32, 32, 16, 16, 1, 1, 0), false);  // nor_conv_1x1
-  check_conv(shape(128, 32, 32, 16, 32, 3, 2, 1), false);  // ResNet conv_a
-  check_conv(shape(128, 8, 8, 64, 64, 3, 1, 1), false);    // last stage
+  check_conv(conv_shape(128, 32, 32, 3, 16, 3, 1, 1), false);   // stem
+  check_conv(conv_shape(128, 32, 32, 16, 16, 3, 1, 1), false);  // nor_conv_3x3
+  check_conv(conv_shape(128, 32, 32, 16, 16, 1, 1, 0), false);  // nor_conv_1x1
+  check_conv(conv_shape(128, 32, 32, 16, 32, 3, 2, 1), false);  // ResNet conv_a
+  check_conv(conv_shape(128, 8, 8, 64, 64, 3, 1, 1), false);    // last stage
 }
 
 TEST(CudaConv2d, TiledKernelCoversItsShapes) {  // host only: which shapes conv2d_tiled takes
-  EXPECT_TRUE(cuda::conv2d_tiled_supports(shape(128, 32, 32, 16, 16, 3, 1, 1)));
-  EXPECT_TRUE(cuda::conv2d_tiled_supports(shape(128, 8, 8, 64, 64, 3, 1, 1)));
-  EXPECT_TRUE(cuda::conv2d_tiled_supports(shape(4096, 32, 32, 16, 32, 3, 2, 1)));
-  EXPECT_FALSE(cuda::conv2d_tiled_supports(shape(128, 32, 32, 3, 16, 3, 1, 1))) << "stem: c_in 3";
-  EXPECT_FALSE(cuda::conv2d_tiled_supports(shape(2, 6, 6, 8, 12, 3, 1, 1, 1, 4))) << "groups";
-  EXPECT_FALSE(cuda::conv2d_tiled_supports(shape(2, 6, 6, 8, 24, 3, 1, 1))) << "c_out 24";
-  EXPECT_FALSE(cuda::conv2d_tiled_supports(shape(2, 6, 6, 128, 64, 1, 1, 0))) << "weights over 16 KB";
+  EXPECT_TRUE(cuda::conv2d_tiled_supports(conv_shape(128, 32, 32, 16, 16, 3, 1, 1)));
+  EXPECT_TRUE(cuda::conv2d_tiled_supports(conv_shape(128, 8, 8, 64, 64, 3, 1, 1)));
+  EXPECT_TRUE(cuda::conv2d_tiled_supports(conv_shape(4096, 32, 32, 16, 32, 3, 2, 1)));
+  EXPECT_FALSE(cuda::conv2d_tiled_supports(conv_shape(128, 32, 32, 3, 16, 3, 1, 1))) << "stem: c_in 3";
+  EXPECT_FALSE(cuda::conv2d_tiled_supports(conv_shape(2, 6, 6, 8, 12, 3, 1, 1, 1, 4))) << "groups";
+  EXPECT_FALSE(cuda::conv2d_tiled_supports(conv_shape(2, 6, 6, 8, 24, 3, 1, 1))) << "c_out 24";
+  EXPECT_FALSE(cuda::conv2d_tiled_supports(conv_shape(2, 6, 6, 128, 64, 1, 1, 0))) << "weights over 16 KB";
 }
 
 TEST(CudaConv2d, ForcedOwnKernelRunsThroughThePlan) {
@@ -124,15 +115,21 @@ TEST(CudaConv2d, ForcedOwnKernelRunsThroughThePlan) {
   setenv("NASWOT_CONV_OWN", "force", 1);
   rt::CudnnHandle handle = rt::make_cudnn_handle();
   rt::ConvPlanCache cache;
-  const cpu::Conv2dShape s = shape(6, 12, 10, 16, 32, 3, 1, 1);
+  const cpu::Conv2dShape s = conv_shape(6, 12, 10, 16, 32, 3, 1, 1);
   const rt::ConvPlan& plan = cache.get(handle.get(), rt::conv_key(s));
-  EXPECT_TRUE(plan.tiled) << "NASWOT_CONV_OWN=force and a supported shape";
+  EXPECT_EQ(plan.kernel, cuda::ConvKernel::Tiled) << "NASWOT_CONV_OWN=force and a supported shape";
   EXPECT_TRUE(plan.filter_ohwi);
   EXPECT_EQ(plan.workspace_bytes, 0u);
-  const rt::ConvPlan& stem = cache.get(handle.get(), rt::conv_key(shape(6, 12, 10, 3, 16, 3, 1, 1)));
-  EXPECT_FALSE(stem.tiled) << "c_in 3 stays with cuDNN";
+  const rt::ConvPlan& stem = cache.get(handle.get(), rt::conv_key(conv_shape(6, 12, 10, 3, 16, 3, 1, 1)));
+  EXPECT_EQ(stem.kernel, cuda::ConvKernel::Cudnn) << "c_in 3 stays with cuDNN";
+  // Each math forces its own kernel: tf32 conv2d_tc's one product, 3xtf32 its three.
+  cache.set_math(rt::ConvMath::Tf32);
+  EXPECT_EQ(cache.get(handle.get(), rt::conv_key(s)).kernel, cuda::ConvKernel::TcTf32);
+  cache.set_math(rt::ConvMath::Tf32x3);
+  EXPECT_EQ(cache.get(handle.get(), rt::conv_key(s)).kernel, cuda::ConvKernel::Tc3xTf32);
+  cache.set_math(rt::ConvMath::Fp32);
   setenv("NASWOT_CONV_OWN", "sometimes", 1);
-  EXPECT_THROW((void)cache.get(handle.get(), rt::conv_key(shape(6, 12, 10, 16, 16, 1, 1, 0))), Error);
+  EXPECT_THROW((void)cache.get(handle.get(), rt::conv_key(conv_shape(6, 12, 10, 16, 16, 1, 1, 0))), Error);
   if (saved != nullptr) {
     setenv("NASWOT_CONV_OWN", keep.c_str(), 1);
   } else {
@@ -163,15 +160,15 @@ TEST(CudaConv2d, ForcedOwnKernelRunsThroughThePlan) {
 TEST(CudaConv2d, TiledKernelMatchesCpuReference) {
   NASWOT_REQUIRE_CUDA_DEVICE();
   // check_conv compares every kernel that supports the shape, conv2d_tiled included.
-  check_conv(shape(3, 7, 5, 8, 16, 3, 2, 1), true);         // odd sizes, stride 2, bias
-  check_conv(shape(2, 9, 9, 4, 32, 3, 1, 2, 2), false);     // dilation 2, c_in 4
-  check_conv(shape(1, 1, 1, 12, 64, 1, 1, 0), true);        // one pixel
-  check_conv(shape(5, 11, 13, 64, 64, 3, 1, 1), false);     // 715 pixels: a partial block, K = 64
-  check_conv(shape(300, 16, 16, 32, 32, 1, 1, 0), false);   // many blocks, 1x1, K = 32
-  check_conv(shape(2, 10, 10, 16, 16, 5, 1, 2), false);     // 5x5
-  check_conv(shape(3, 8, 8, 16, 32, 3, 1, 1), true);         // K = 32 with bias
-  check_conv(shape(2, 6, 6, 128, 32, 1, 1, 0), false);       // 4,096 weights: the staging limit
-  cpu::Conv2dShape mixed = shape(2, 9, 11, 8, 16, 3, 2, 1, 1);  // kernel 3x2, stride 2x3, pad 1x0, dilation 1x2
+  check_conv(conv_shape(3, 7, 5, 8, 16, 3, 2, 1), true);         // odd sizes, stride 2, bias
+  check_conv(conv_shape(2, 9, 9, 4, 32, 3, 1, 2, 2), false);     // dilation 2, c_in 4
+  check_conv(conv_shape(1, 1, 1, 12, 64, 1, 1, 0), true);        // one pixel
+  check_conv(conv_shape(5, 11, 13, 64, 64, 3, 1, 1), false);     // 715 pixels: a partial block, K = 64
+  check_conv(conv_shape(300, 16, 16, 32, 32, 1, 1, 0), false);   // many blocks, 1x1, K = 32
+  check_conv(conv_shape(2, 10, 10, 16, 16, 5, 1, 2), false);     // 5x5
+  check_conv(conv_shape(3, 8, 8, 16, 32, 3, 1, 1), true);         // K = 32 with bias
+  check_conv(conv_shape(2, 6, 6, 128, 32, 1, 1, 0), false);       // 4,096 weights: the staging limit
+  cpu::Conv2dShape mixed = conv_shape(2, 9, 11, 8, 16, 3, 2, 1, 1);  // kernel 3x2, stride 2x3, pad 1x0, dilation 1x2
   mixed.kernel_w = 2;
   mixed.stride_w = 3;
   mixed.pad_w = 0;
@@ -184,8 +181,8 @@ TEST(CudaConv2d, BothChoicesMatchCpuReferenceOnAStackedShape) {
   // n = 4 x 128: a stacked group's batch, where timing and cuDNN's first rank picked differently
   // on the H200 (precomputed-index GEMM with a large workspace vs implicit GEMM).
   for (rt::ConvChoice choice : {rt::ConvChoice::Timed, rt::ConvChoice::Heuristic}) {
-    check_conv(shape(512, 32, 32, 16, 16, 3, 1, 1), false, choice);
-    check_conv(shape(512, 16, 16, 16, 32, 3, 2, 1), false, choice);
+    check_conv(conv_shape(512, 32, 32, 16, 16, 3, 1, 1), false, choice);
+    check_conv(conv_shape(512, 16, 16, 16, 32, 3, 2, 1), false, choice);
   }
 }
 
@@ -194,7 +191,7 @@ TEST(CudaConv2d, TimedVerdictIsSharedWithinABatchBucket) {
   rt::CudnnHandle handle = rt::make_cudnn_handle();
   rt::ConvPlanCache cache;
   cache.set_choice(rt::ConvChoice::Heuristic);
-  rt::ConvKey key = rt::conv_key(shape(384, 32, 32, 16, 16, 3, 1, 1));
+  rt::ConvKey key = rt::conv_key(conv_shape(384, 32, 32, 16, 16, 3, 1, 1));
   (void)cache.get(handle.get(), key);
   EXPECT_EQ(cache.timings(), 0) << "the heuristic choice times nothing";
 
@@ -243,17 +240,17 @@ TEST(CudaConv2d, ConvAlgoEnvironmentIsChecked) {  // host only
 
 TEST(CudaConv2d, MatchesCpuReferenceOnAwkwardShapes) {
   NASWOT_REQUIRE_CUDA_DEVICE();
-  check_conv(shape(1, 1, 1, 1, 1, 1, 1, 0), true);
-  check_conv(shape(3, 7, 5, 6, 4, 3, 2, 1), true);
-  check_conv(shape(2, 9, 9, 8, 6, 3, 1, 2, 2), false);     // dilation 2
-  check_conv(shape(2, 6, 6, 8, 12, 3, 1, 1, 1, 4), true);  // groups 4
+  check_conv(conv_shape(1, 1, 1, 1, 1, 1, 1, 0), true);
+  check_conv(conv_shape(3, 7, 5, 6, 4, 3, 2, 1), true);
+  check_conv(conv_shape(2, 9, 9, 8, 6, 3, 1, 2, 2), false);     // dilation 2
+  check_conv(conv_shape(2, 6, 6, 8, 12, 3, 1, 1, 1, 4), true);  // groups 4
 }
 
 TEST(CudaConv2d, PlanCacheMissesOnceThenHits) {
   NASWOT_REQUIRE_CUDA_DEVICE();
   rt::CudnnHandle handle = rt::make_cudnn_handle();
   rt::ConvPlanCache cache;
-  const rt::ConvKey key = rt::conv_key(shape(128, 32, 32, 16, 16, 3, 1, 1));
+  const rt::ConvKey key = rt::conv_key(conv_shape(128, 32, 32, 16, 16, 3, 1, 1));
   const rt::ConvPlan& first = cache.get(handle.get(), key);
   EXPECT_EQ(cache.misses(), 1);
   EXPECT_EQ(cache.hits(), 0);
@@ -284,7 +281,7 @@ TEST(CudaConv2d, WeightReorderOihwToOhwi) {  // host only
 }
 
 TEST(CudaConv2d, ConvKeyHoldsEveryField) {  // host only
-  const cpu::Conv2dShape s = shape(2, 9, 8, 6, 4, 3, 2, 1, 2, 2);
+  const cpu::Conv2dShape s = conv_shape(2, 9, 8, 6, 4, 3, 2, 1, 2, 2);
   const rt::ConvKey k = rt::conv_key(s);
   EXPECT_EQ(k.n, 2);
   EXPECT_EQ(k.h, 9);

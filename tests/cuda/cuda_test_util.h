@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/conv2d.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/memory.h"
 #include "test_util.h"
@@ -130,5 +131,23 @@ inline double estimated_flips(const int64_t* a, const int64_t* b, int n) {
 // Largest flipped-bit rate (estimated flips / (n x N_A)) tests accept between two fp32 paths. The
 // GPU check measured 6e-7 between the CPU and CUDA at batch 128 (2026-12-04, H200).
 inline constexpr double kMaxFlipRate = 1e-5;
+
+// A square-kernel convolution shape (the conv tests' cases): n images h x w x c -> k channels,
+// kernel r x r, stride, padding and dilation the same on both axes.
+inline cpu::Conv2dShape conv_shape(int n, int h, int w, int c, int k, int r, int stride, int pad, int dilation = 1,
+                                   int groups = 1) {
+  cpu::Conv2dShape s;
+  s.n = n;
+  s.h = h;
+  s.w = w;
+  s.c_in = c;
+  s.c_out = k;
+  s.kernel_h = s.kernel_w = r;
+  s.stride_h = s.stride_w = stride;
+  s.pad_h = s.pad_w = pad;
+  s.dilation_h = s.dilation_w = dilation;
+  s.groups = groups;
+  return s;
+}
 
 }  // namespace naswot::test

@@ -259,6 +259,9 @@ TEST(CpuBackend, RefusesTf32Convolutions) {
   }
   EXPECT_EQ(parse_conv_precision("tf32"), ConvPrecision::Tf32);
   EXPECT_EQ(parse_conv_precision("fp32"), ConvPrecision::Fp32);
+  EXPECT_EQ(parse_conv_precision("3xtf32"), ConvPrecision::Tf32x3);
+  EXPECT_STREQ(to_string(ConvPrecision::Tf32x3), "3xtf32");
+  EXPECT_THROW(cpu.set_conv_precision(ConvPrecision::Tf32x3), Error);
   EXPECT_THROW(parse_conv_precision("bf16"), Error);
 }
 

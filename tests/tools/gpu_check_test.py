@@ -243,6 +243,17 @@ class Plumbing(unittest.TestCase):
             r["score"] = rng.random()  # order lost
         self.assertEqual(self.stacked(got, "tf32")[0], 1)
 
+    def test_stacked_3xtf32_is_judged_like_fp32(self):
+        got = self.lane_records()
+        for r in got:
+            r["score"] *= 1 + 1e-4  # the order holds (tau 1), but every score is 1e-4 off: not fp32's class
+        self.assertEqual(self.stacked(got, "3xtf32")[0], 1)
+        self.assertEqual(self.stacked(got, "tf32")[0], 0)
+        got = self.lane_records()
+        for r in got:
+            r["score"] *= 1 + 1e-8
+        self.assertEqual(self.stacked(got, "3xtf32")[0], 0)
+
     def test_throughput(self):
         write_jsonl(self.path("thr.jsonl"), self.lane_records(40))
         r = helper("throughput", self.path("thr.jsonl"), "--wall", "2", "--rc", "0", "--expected", "40",
@@ -300,16 +311,19 @@ class Plumbing(unittest.TestCase):
         r = listed(None)  # the default list
         self.assertEqual(r.returncode, 0, r.stderr)
         rows = [line.split("\t") for line in r.stdout.splitlines()]
-        self.assertIn(["32,3", "32,3", "fp32", "per-element", "0", "32_3_fp32"], rows)
-        self.assertIn(["32,3", "32,3+batched", "fp32", "batched", "0", "32_3_fp32_batched"], rows)
-        self.assertIn(["32,3", "32,3+own", "fp32", "per-element", "1", "32_3_fp32_own"], rows)
+        self.assertIn(["32,3", "32,3", "fp32", "per-element", "1", "32_3_fp32"], rows)
+        self.assertIn(["32,3", "32,3+batched", "fp32", "batched", "1", "32_3_fp32_batched"], rows)
+        self.assertIn(["32,3", "32,3+cudnn", "fp32", "per-element", "0", "32_3_fp32_cudnn"], rows)
+        self.assertIn(["32,3", "32,3", "3xtf32", "per-element", "1", "32_3_3xtf32"], rows)
         self.assertEqual(len({row[5] for row in rows}), len(rows), "every configuration writes its own file")
-        r = listed("64,2:tf32:batched:own 16")
+        r = listed("64,2:tf32:batched:cudnn 16 8,1:3xtf32 32,3:tf32:tc")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual([line.split("\t") for line in r.stdout.splitlines()],
-                         [["64,2", "64,2+batched+own", "tf32", "batched", "1", "64_2_tf32_batched_own"],
-                          ["16", "16", "fp32", "per-element", "0", "16_fp32"]])
-        for bad in ("32,3:fast", "x,3", "32,3,1"):
+                         [["64,2", "64,2+batched+cudnn", "tf32", "batched", "0", "64_2_tf32_batched_cudnn"],
+                          ["16", "16", "fp32", "per-element", "1", "16_fp32"],
+                          ["8,1", "8,1", "3xtf32", "per-element", "1", "8_1_3xtf32"],
+                          ["32,3", "32,3+tc", "tf32", "per-element", "1", "32_3_tf32_tc"]])
+        for bad in ("32,3:fast", "x,3", "32,3,1", "32,3:own"):
             r = listed(bad)
             self.assertEqual(r.returncode, 1, bad)
             self.assertIn("stack config", r.stderr)

@@ -47,8 +47,9 @@ void add_run_options(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--norm", o.norm, "Normalisation of uint8 images: cifar10 | cifar100 | imagenet16")
       ->check(CLI::IsMember({"cifar10", "cifar100", "imagenet16"}));
   cmd->add_option("--precision", o.precision,
-                  "Convolution arithmetic: fp32 (default, matches the CPU and PyTorch within 1e-6) or tf32 (CUDA only, "
-                  "opt-in: tensor cores, faster, scores move slightly; see README)")
+                  "Convolution arithmetic: fp32 (default, matches the CPU and PyTorch within 1e-6), tf32 (CUDA only, "
+                  "opt-in: tensor cores, faster, scores move slightly) or 3xtf32 (CUDA only, opt-in: tensor cores "
+                  "on operands split in three TF32 products, errors of fp32's order; see README)")
       ->capture_default_str();
   cmd->add_option("--stack", o.stack,
                   "CUDA: score groups of G architectures as one stream of launches, W groups in flight (G or G,W; "
