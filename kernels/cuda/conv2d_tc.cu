@@ -102,22 +102,28 @@ using FragB = wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, w
 using FragC = wmma::fragment<wmma::accumulator, 16, 16, 8, float>;
 
 // Fragments loaded from fp32 memory hold raw fp32 bits; the tensor cores would truncate them.
+// PTX leaves the low 13 bits of cvt.rna.tf32.f32's result implementation-defined: clear them, so
+// that the value used as a float (v - hi below) is the TF32 number the tensor cores multiply.
+__device__ __forceinline__ float tf32_value(float v) {
+  return __uint_as_float(__float_as_uint(wmma::__float_to_tf32(v)) & 0xffffe000u);
+}
+
 template <class Frag>
 __device__ __forceinline__ void round_to_tf32(Frag& f) {
 #pragma unroll
-  for (int t = 0; t < f.num_elements; ++t) f.x[t] = wmma::__float_to_tf32(f.x[t]);
+  for (int t = 0; t < f.num_elements; ++t) f.x[t] = tf32_value(f.x[t]);
 }
 
 // hi = tf32(v), lo = tf32(v - hi); v - hi is exact in fp32 (hi is v with its low 13 mantissa bits
-// rounded away).
+// rounded away). An infinite v gives lo = Inf - Inf = NaN: 3xTF32 is for finite activations.
 template <class Frag>
 __device__ __forceinline__ void split_tf32(Frag& hi, Frag& lo) {
 #pragma unroll
   for (int t = 0; t < hi.num_elements; ++t) {
     const float v = hi.x[t];
-    const float rounded = wmma::__float_to_tf32(v);
+    const float rounded = tf32_value(v);
     hi.x[t] = rounded;
-    lo.x[t] = wmma::__float_to_tf32(v - rounded);
+    lo.x[t] = tf32_value(v - rounded);
   }
 }
 

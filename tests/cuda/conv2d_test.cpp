@@ -209,6 +209,7 @@ TEST(CudaConv2d, TimedVerdictIsSharedWithinABatchBucket) {
   const rt::ConvPlan& second = cache.get(handle.get(), key);
   EXPECT_EQ(cache.timings(), timed);
   EXPECT_EQ(second.algo, first.algo);
+  EXPECT_EQ(second.kernel, first.kernel) << "cuDNN or naswot's own kernel: the verdict says which";
   EXPECT_LT(second.measured_ms, 0.0f) << "a bucket verdict is not a measurement";
   key.n = 513;  // next bucket: timed again
   (void)cache.get(handle.get(), key);

@@ -40,7 +40,7 @@ struct RunOptions {
   int image_size = 0;  // 0: from the data (npy) or 32
   std::string norm;    // empty: from the data spec
   int group = 0;       // 0: 1 on the CPU, 256 on the GPU
-  std::string precision = "fp32";  // convolutions: fp32 | tf32 (CUDA opt-in, scores move)
+  std::string precision = "fp32";  // convolutions: fp32 | tf32 (CUDA opt-in, scores move) | 3xtf32 (CUDA opt-in)
   std::string stack;               // CUDA stacked execution "G[,W]"; empty: NASWOT_CUDA_STACK, else kNb201Stack for nb201, else off
   // darts, darts_in, nds only (search/darts_space.h): network size (0: C=32, 8 cells) and the
   // genotype source whose entries are the indices (an NDS JSON file or a genotype list).
