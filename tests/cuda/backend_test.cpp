@@ -104,30 +104,16 @@ TEST(CudaBackendNb201, ScoresMatchCpu) {
 // input channels stay with cuDNN), through the plan path (ConvPlan::tiled, KRSC weights).
 TEST(CudaBackendNb201, ScoresMatchCpuWithNaswotsOwnConv) {
   NASWOT_REQUIRE_CUDA_DEVICE();
-  const char* saved = std::getenv("NASWOT_CONV_OWN");
-  const std::string keep = saved != nullptr ? saved : "";
-  setenv("NASWOT_CONV_OWN", "force", 1);
+  const ScopedEnv own("NASWOT_CONV_OWN", "force");
   expect_scores_match_cpu();
-  if (saved != nullptr) {
-    setenv("NASWOT_CONV_OWN", keep.c_str(), 1);
-  } else {
-    unsetenv("NASWOT_CONV_OWN");
-  }
 }
 
 // --precision 3xtf32 with NASWOT_CONV_OWN=force: every cell convolution through conv2d_tc's
 // three-product split; its claim is fp32's class of results, so the fp32 test's tolerances hold.
 TEST(CudaBackendNb201, ScoresMatchCpuWith3xTf32TensorCoreConv) {
   NASWOT_REQUIRE_CUDA_DEVICE();
-  const char* saved = std::getenv("NASWOT_CONV_OWN");
-  const std::string keep = saved != nullptr ? saved : "";
-  setenv("NASWOT_CONV_OWN", "force", 1);
+  const ScopedEnv own("NASWOT_CONV_OWN", "force");
   expect_scores_match_cpu(rt::ConvPrecision::Tf32x3);
-  if (saved != nullptr) {
-    setenv("NASWOT_CONV_OWN", keep.c_str(), 1);
-  } else {
-    unsetenv("NASWOT_CONV_OWN");
-  }
 }
 
 TEST(CudaBackendNb201, NoAllocationAfterReserve) {

@@ -9,6 +9,7 @@
 // key, and the host OIHW -> OHWI reorder.
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 
 #include "cuda_test_util.h"
 #include "kernels/cpu/conv2d.h"
@@ -110,9 +111,7 @@ TEST(CudaConv2d, TiledKernelCoversItsShapes) {  // host only: which shapes conv2
 
 TEST(CudaConv2d, ForcedOwnKernelRunsThroughThePlan) {
   NASWOT_REQUIRE_CUDA_DEVICE();
-  const char* saved = std::getenv("NASWOT_CONV_OWN");
-  const std::string keep = saved != nullptr ? saved : "";
-  setenv("NASWOT_CONV_OWN", "force", 1);
+  std::optional<ScopedEnv> own(std::in_place, "NASWOT_CONV_OWN", "force");
   rt::CudnnHandle handle = rt::make_cudnn_handle();
   rt::ConvPlanCache cache;
   const cpu::Conv2dShape s = conv_shape(6, 12, 10, 16, 32, 3, 1, 1);
@@ -128,13 +127,9 @@ TEST(CudaConv2d, ForcedOwnKernelRunsThroughThePlan) {
   cache.set_math(rt::ConvMath::Tf32x3);
   EXPECT_EQ(cache.get(handle.get(), rt::conv_key(s)).kernel, cuda::ConvKernel::Tc3xTf32);
   cache.set_math(rt::ConvMath::Fp32);
-  setenv("NASWOT_CONV_OWN", "sometimes", 1);
+  own->set("sometimes");
   EXPECT_THROW((void)cache.get(handle.get(), rt::conv_key(conv_shape(6, 12, 10, 16, 16, 1, 1, 0))), Error);
-  if (saved != nullptr) {
-    setenv("NASWOT_CONV_OWN", keep.c_str(), 1);
-  } else {
-    unsetenv("NASWOT_CONV_OWN");
-  }
+  own.reset();  // the environment as it was
   // The forced plan computes the convolution (conv2d's dispatch, KRSC weights, bias).
   const int cig = s.c_in;
   const size_t xn = static_cast<size_t>(s.n) * s.h * s.w * s.c_in;
@@ -218,24 +213,17 @@ TEST(CudaConv2d, TimedVerdictIsSharedWithinABatchBucket) {
 }
 
 TEST(CudaConv2d, ConvAlgoEnvironmentIsChecked) {  // host only
-  const char* saved = std::getenv("NASWOT_CONV_ALGO");
-  const std::string keep = saved != nullptr ? saved : "";
-  setenv("NASWOT_CONV_ALGO", "heuristic", 1);
+  ScopedEnv algo("NASWOT_CONV_ALGO", "heuristic");
   EXPECT_EQ(rt::conv_choice_from_env(), rt::ConvChoice::Heuristic);
-  setenv("NASWOT_CONV_ALGO", "timed", 1);
+  algo.set("timed");
   EXPECT_EQ(rt::conv_choice_from_env(), rt::ConvChoice::Timed);
-  setenv("NASWOT_CONV_ALGO", "fastest", 1);
+  algo.set("fastest");
   try {
     (void)rt::conv_choice_from_env();
     ADD_FAILURE() << "NASWOT_CONV_ALGO=fastest accepted";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::BadInput);
     EXPECT_NE(std::string(e.what()).find("expected timed or heuristic"), std::string::npos) << e.what();
-  }
-  if (saved != nullptr) {
-    setenv("NASWOT_CONV_ALGO", keep.c_str(), 1);
-  } else {
-    unsetenv("NASWOT_CONV_ALGO");
   }
 }
 

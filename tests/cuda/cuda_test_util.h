@@ -132,6 +132,32 @@ inline double estimated_flips(const int64_t* a, const int64_t* b, int n) {
 // GPU check measured 6e-7 between the CPU and CUDA at batch 128 (2026-12-04, H200).
 inline constexpr double kMaxFlipRate = 1e-5;
 
+// Sets an environment variable for one scope and restores what was there (or its absence) when
+// the scope ends, also when an ASSERT returns early.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : m_name(name) {
+    const char* old = std::getenv(name);
+    m_had = old != nullptr;
+    if (m_had) m_old = old;
+    set(value);
+  }
+  ~ScopedEnv() {
+    if (m_had) {
+      setenv(m_name.c_str(), m_old.c_str(), 1);
+    } else {
+      unsetenv(m_name.c_str());
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+  void set(const char* value) { setenv(m_name.c_str(), value, 1); }
+
+ private:
+  std::string m_name, m_old;
+  bool m_had = false;
+};
+
 // A square-kernel convolution shape (the conv tests' cases): n images h x w x c -> k channels,
 // kernel r x r, stride, padding and dilation the same on both axes.
 inline cpu::Conv2dShape conv_shape(int n, int h, int w, int c, int k, int r, int stride, int pad, int dilation = 1,
